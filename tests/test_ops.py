@@ -1,0 +1,74 @@
+"""Every registered op: forward value, and first derivative against central differences."""
+
+import math
+
+import pytest
+from hypothesis import given, strategies as st
+
+from autograd_core import OPS, Value, apply_op, dot, sum_values
+
+CASES = [(name, params) for name, op in OPS.items() for params in op.test_params]
+IDS = [f"{name}{params or ''}" for name, params in CASES]
+
+
+def point(op, data, arity):
+    """Draw `arity` inputs inside the op's domain, at least 0.05 from its kinks."""
+    xs = []
+    for i in range(arity):
+        low, high = op.domain[min(i, len(op.domain) - 1)]
+        x = data.draw(st.floats(low, high, allow_nan=False))
+        for kink in op.kinks:
+            if abs(x - kink) < 0.05:
+                x = kink + 0.05 if x >= kink else kink - 0.05
+        xs.append(x)
+    return xs
+
+
+def build(name, params, values):
+    """Apply the op named `name` to Values the way a user would."""
+    op = OPS[name]
+    if op.arity == 0:
+        if name == "sum":
+            return sum_values(values)
+        half = len(values) // 2
+        return dot(values[:half], values[half:2 * half], values[-1] if len(values) % 2 else None)
+    return apply_op(op, *values, **params)
+
+
+def evaluate(name, params, xs):
+    return build(name, params, [Value(x) for x in xs]).data
+
+
+@pytest.mark.parametrize("name,params", CASES, ids=IDS)
+@given(data=st.data())
+def test_op_first_derivative_matches_central_difference(name, params, data):
+    op = OPS[name]
+    arity = op.arity or data.draw(st.integers(1, 7))
+    xs = point(op, data, arity)
+    inputs = [Value(x) for x in xs]
+    out = build(name, params, inputs)
+    out.backward()
+    eps = 1e-6
+    for i, x in enumerate(xs):
+        up, down = list(xs), list(xs)
+        up[i] += eps
+        down[i] -= eps
+        numeric = (evaluate(name, params, up) - evaluate(name, params, down)) / (2 * eps)
+        assert math.isclose(inputs[i].grad, numeric, rel_tol=1e-5, abs_tol=1e-6), (
+            f"{name}{params} at {xs}: d/dx{i} analytic {inputs[i].grad} vs numeric {numeric}")
+
+
+@pytest.mark.parametrize("name,params", CASES, ids=IDS)
+@given(data=st.data())
+def test_op_forward_matches_float_forward(name, params, data):
+    op = OPS[name]
+    bound = op.bind(**params) if op.params else op
+    xs = point(op, data, op.arity or 3)
+    expected = bound.forward(*xs) if op.arity else bound.forward(xs)
+    assert evaluate(name, params, xs) == expected
+
+
+def test_ops_registry_names_each_op_once_with_a_rule():
+    for name, op in OPS.items():
+        assert op.name == name
+        assert callable(op.forward) and callable(op.derivative), name

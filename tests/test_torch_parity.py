@@ -1,0 +1,86 @@
+"""PyTorch (CPU, float64) as an oracle: every op and random expressions, values and gradients."""
+
+import math
+
+import pytest
+from hypothesis import given, strategies as st
+
+from autograd_core import OPS, Value, apply_op
+from programs import programs, run
+
+torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these tests; pip install torch")
+
+TORCH_OPS = {
+    "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y, "power": lambda x, y: x ** y, "neg": lambda x: -x,
+    "pow": lambda x, exponent: x ** exponent, "rpow": lambda x, base: base ** x,
+    "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus, "relu": torch.relu,
+    "leaky_relu": lambda x, slope: torch.nn.functional.leaky_relu(x, slope),
+    "abs": torch.abs, "sin": torch.sin, "cos": torch.cos,
+    "sum": lambda *xs: torch.stack(xs).sum(),
+    "dot": lambda *xs: _torch_dot(xs),
+}
+
+
+def _torch_dot(xs):
+    """w·x (+ b) for inputs (w1..wn, x1..xn[, b]), the layout of our dot op."""
+    n = len(xs) // 2
+    total = torch.dot(torch.stack(xs[:n]), torch.stack(xs[n:2 * n])) if n else 0.0
+    return total + xs[-1] if len(xs) % 2 else total
+CASES = [(name, params) for name, op in OPS.items() for params in op.test_params]
+
+
+def test_every_registered_op_has_a_torch_twin():
+    assert set(OPS) <= set(TORCH_OPS), f"add a torch twin for {set(OPS) - set(TORCH_OPS)}"
+
+
+@pytest.mark.parametrize("name,params", CASES, ids=[f"{n}{p or ''}" for n, p in CASES])
+@given(data=st.data())
+def test_op_value_and_gradient_match_torch(name, params, data):
+    op = OPS[name]
+    arity = op.arity or data.draw(st.integers(1, 7))
+    xs = []
+    for i in range(arity):
+        low, high = op.domain[min(i, len(op.domain) - 1)]
+        xs.append(data.draw(st.floats(low, high, allow_nan=False)))
+    ours = [Value(x) for x in xs]
+    out = apply_op(op, *ours, **params)
+    out.backward()
+    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    bound = op.bind(**params) if op.params else op
+    expected = TORCH_OPS[name](*theirs, *bound.params.values())
+    expected.backward()
+    assert math.isclose(out.data, expected.item(), rel_tol=1e-12, abs_tol=1e-12), (
+        f"{name}{params}{xs}: ours {out.data} vs torch {expected.item()}")
+    for i, (v, t) in enumerate(zip(ours, theirs)):
+        want = t.grad.item() if t.grad is not None else 0.0
+        assert math.isclose(v.grad, want, rel_tol=1e-10, abs_tol=1e-12), (
+            f"{name}{params}{xs}: d/dx{i} ours {v.grad} vs torch {want}")
+
+
+@given(programs())
+def test_random_program_matches_torch(program):
+    inputs, steps = program
+    ours = [Value(x) for x in inputs]
+    out = run(steps, ours)
+    out.backward()
+    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in inputs]
+    expected = run(steps, theirs, lib="torch")
+    expected.backward()
+    assert math.isclose(out.data, expected.item(), rel_tol=1e-10, abs_tol=1e-12)
+    for i, (v, t) in enumerate(zip(ours, theirs)):
+        want = t.grad.item() if t.grad is not None else 0.0
+        assert math.isclose(v.grad, want, rel_tol=1e-9, abs_tol=1e-10), (
+            f"input {i}: ours {v.grad} vs torch {want} for {steps}")
+
+
+@pytest.mark.parametrize("x", [0.0, -1.0, 2.0])
+def test_kink_conventions_match_torch(x):
+    for name in ("relu", "abs", "leaky_relu"):
+        v = Value(x)
+        apply_op(name, v).backward()
+        t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        fn = TORCH_OPS[name]
+        (fn(t, 0.01) if name == "leaky_relu" else fn(t)).backward()
+        assert v.grad == t.grad.item(), f"{name}'({x}): ours {v.grad} vs torch {t.grad.item()}"
