@@ -4,21 +4,31 @@ Start with `Value` (value.py), then `backward()` (engine.py); every op lives in 
 The notebooks in notebooks/ walk through it all in order.
 """
 
-from .engine import topological_order
+from .engine import gradients, topological_order
+from .functional import grad, hessian, jvp, value_and_grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .ops import OPS, Op
 from .value import Value, apply_op, dot, sum_values
 
 __all__ = [
+    "GradcheckError",
     "OPS",
     "Op",
     "Value",
     "apply_op",
     "dot",
     "enable_grad",
+    "grad",
+    "gradcheck",
+    "gradients",
+    "hessian",
     "is_grad_enabled",
+    "jvp",
     "no_grad",
+    "numerical_grad",
     "set_grad_enabled",
     "sum_values",
     "topological_order",
+    "value_and_grad",
 ]

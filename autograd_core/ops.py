@@ -201,6 +201,7 @@ _binary("div",   operator.truediv,    lambda x, y, out: (1.0 / y, -out / y),    
 _binary("power", _power,              _power_grads,                                      # see _power_grads
         domain=((0.2, 3.0), (-2.0, 2.0)),
         hint="x ** y is real for x >= 0 or a whole-number y, and infinite at x = 0 for y < 0.")
+_unary("identity", float,            lambda x, out: 1.0, method=False)                  # d x = 1 (a variable's copy)
 _unary("neg",    operator.neg,        lambda x, out: -1.0, method=False)                 # d(-x) = -1
 _unary("pow",    _pow,                lambda x, out, exponent: exponent * x ** (exponent - 1.0),  # d x^c = c x^(c-1)
        params={"exponent": 2.0}, domain=_POS, method=False,

@@ -86,19 +86,20 @@ def chain_fwd_bwd(depth: int, create_graph: bool = False) -> float:
 
 
 def sum_of_products(terms: int) -> float:
-    """sum_i a_i * b_i as a balanced tree of binary adds; leaves made before the clock starts."""
+    """sum_i a_i * b_i as a balanced tree of binary adds, leaves included: 4*terms - 1 nodes."""
     rng = random.Random(0)
-    a = [Value(rng.uniform(-1, 1)) for _ in range(terms)]
-    b = [Value(rng.uniform(-1, 1)) for _ in range(terms)]
+    numbers = [(rng.uniform(-1, 1), rng.uniform(-1, 1)) for _ in range(terms)]
     start = time.perf_counter()
-    level = [x * y for x, y in zip(a, b)]
+    level = [Value(a) * Value(b) for a, b in numbers]
     while len(level) > 1:
         nxt = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             nxt.append(level[-1])
         level = nxt
     level[0].backward()
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    del level
+    return elapsed
 
 
 def mlp_points(points: int = 100) -> tuple[float, int]:
@@ -134,24 +135,24 @@ def _rss_bytes() -> int:
 
 
 def bytes_per_node(depth: int = 100_000) -> tuple[float, float]:
-    """(tracemalloc, RSS) bytes per node of a retained chain, after its backward pass."""
-    gc.collect()
-    rss0 = _rss_bytes()
-    tracemalloc.start()
-    y = mixed_chain(depth)
-    y.backward()
-    traced, _ = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    gc.collect()
-    del y
-    gc.collect()
-    rss_y = None
-    rss0 = _rss_bytes()
-    y = mixed_chain(depth)
-    y.backward()
-    rss_y = _rss_bytes() - rss0
-    del y
-    return traced / depth, rss_y / depth
+    """(tracemalloc, RSS) bytes per node of a retained chain after backward, in a fresh process."""
+    import subprocess
+
+    script = (
+        "import gc, resource, sys, tracemalloc\n"
+        f"sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
+        "from engine import mixed_chain, _rss_bytes\n"
+        "mixed_chain(1000).backward()\n"
+        "gc.collect(); before = _rss_bytes()\n"
+        f"y = mixed_chain({depth}); y.backward()\n"
+        "rss = _rss_bytes() - before\n"
+        "del y; gc.collect(); tracemalloc.start()\n"  # tracemalloc's own records would count in RSS
+        f"y = mixed_chain({depth}); y.backward()\n"
+        "print(tracemalloc.get_traced_memory()[0], rss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    traced, rss = map(int, out.stdout.split())
+    return traced / depth, rss / depth
 
 
 def free_deep_graph(depth: int = 1_000_000) -> tuple[float, int]:
@@ -199,10 +200,11 @@ def main() -> None:
           f"{second / floors[depth]:8.2f}   = {second / first:.2f}x first order")
 
     terms = 200_000
-    floor = best(lambda: floor_chain(2 * terms), 3) / (2 * terms)
-    sop = best(lambda: sum_of_products(terms), 3) / (2 * terms - 1)
-    print(f"{'floor, 400,000 nodes':46} {floor * 1e9:9.0f} {1.0:8.2f}")
-    print(f"{'  sum of 200,000 products, binary-add tree':46} {sop * 1e9:9.0f} {sop / floor:8.2f}")
+    nodes = 4 * terms - 1
+    floor = best(lambda: floor_chain(nodes), 3) / nodes
+    sop = best(lambda: sum_of_products(terms), 3) / nodes
+    print(f"{'floor, 800,000 nodes':46} {floor * 1e9:9.0f} {1.0:8.2f}")
+    print(f"{'  sum of 200,000 products (800k nodes), add tree':46} {sop * 1e9:9.0f} {sop / floor:8.2f}")
 
     floor = best(lambda: floor_chain(7000), repeats) / 7000
     seconds, nodes = min(mlp_points() for _ in range(repeats))
@@ -210,8 +212,8 @@ def main() -> None:
           f"{seconds / nodes * 1e9:9.0f} {seconds / nodes / floor:8.2f}   = {seconds * 1e3:.1f} ms")
 
     traced, rss = bytes_per_node()
-    print(f"\nmemory, retained 100,000-node chain after backward: {traced:.0f} B/node (tracemalloc), "
-          f"{rss:.0f} B/node (RSS)")
+    print(f"\nmemory, retained 100,000-node chain after backward (fresh process): "
+          f"{traced:.0f} B/node (tracemalloc), {rss:.0f} B/node (RSS)")
     if not args.quick:
         seconds, found = free_deep_graph()
         print(f"freeing a 1,000,000-deep graph: {seconds * 1e3:.0f} ms by reference counting, "
