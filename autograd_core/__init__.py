@@ -10,14 +10,23 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .ops import OPS, Op
 from .value import Value, apply_op, dot, sum_values
+from .viz import GraphvizNotFound, draw_dot, draw_graph, draw_network, legend, path_between
+from .viz_steps import StepsPlayer, backward_steps, backward_trace, play_frames, save_gif
 
 __all__ = [
     "GradcheckError",
+    "GraphvizNotFound",
+    "StepsPlayer",
     "OPS",
     "Op",
     "Value",
     "apply_op",
+    "backward_steps",
+    "backward_trace",
     "dot",
+    "draw_dot",
+    "draw_graph",
+    "draw_network",
     "enable_grad",
     "grad",
     "gradcheck",
@@ -25,8 +34,12 @@ __all__ = [
     "hessian",
     "is_grad_enabled",
     "jvp",
+    "legend",
     "no_grad",
     "numerical_grad",
+    "path_between",
+    "play_frames",
+    "save_gif",
     "set_grad_enabled",
     "sum_values",
     "topological_order",

@@ -1,0 +1,230 @@
+"""Backward one node at a time: `backward_trace` (the numbers), `backward_steps` (one picture per step)
+and `play_frames` (a slider, or a self-contained HTML page or GIF, to play the pictures).
+Notebook 02 uses them to watch the chain rule fill in the gradients.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from .engine import backward_error, local_derivatives, topological_order
+from .value import Value
+from .viz import Plan, _check_choice, _check_count, emit, escape, fmt, op_symbol
+
+if TYPE_CHECKING:
+    import graphviz
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One node's turn in the reverse sweep: it passes grad_out × local derivative to each input."""
+
+    index: int             # 0 for the root's step, then the engine's order
+    count: int             # how many steps there are: the number of nodes that have inputs
+    node: Value
+    grad_out: float        # d(root)/d(node), complete by the time the node's turn comes
+    local_grads: tuple     # d(node)/d(input), one per input, in the order of node.parents
+    parent_grads: tuple    # each input's gradient so far, after this step adds to it
+
+
+def backward_trace(root: Value, gradient: float = 1.0) -> Iterator[BackwardStep]:
+    """The reverse sweep that backward() does, on floats, one node at a time; `.grad` is not touched.
+
+    There is one step per node that has inputs (leaves have none), in reverse topological order,
+    and the gradients are computed exactly as backward() computes them (same rules, same order).
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"backward_trace: expected a Value, got {type(root).__name__}")
+    if root.is_leaf:
+        raise ValueError(f"backward_trace: {root!r} is a leaf (nothing computed it), so backward has no "
+                         f"steps; step through an expression instead, e.g. backward_steps(x * 2 + 1)")
+    return _sweep(root, float(gradient))  # a separate generator, so the checks above run right away
+
+
+def _sweep(root: Value, gradient: float) -> Iterator[BackwardStep]:
+    interior = [v for v in topological_order(root) if not v.is_leaf]
+    grads = {root: gradient}
+    for index, node in enumerate(reversed(interior)):
+        grad_out = grads[node]
+        try:
+            parents, local = local_derivatives(node)
+        except (ValueError, ArithmeticError) as exc:
+            raise backward_error(node, exc) from None
+        local = tuple(local)
+        after = []
+        for parent, d in zip(parents, local):
+            grads[parent] = grads.get(parent, 0.0) + grad_out * d
+            after.append(grads[parent])
+        yield BackwardStep(index, len(interior), node, grad_out, local, tuple(after))
+
+
+def _describe(v: Value, precision: int) -> str:
+    """How the caption names a Value: its label, else what it is ("the constant 2", "the × node")."""
+    if v.label:
+        return f"<B>{escape(v.label)}</B>"
+    if v.is_leaf:
+        return f"the constant {fmt(v.data, precision)}"
+    return f"the {escape(op_symbol(v))} node"
+
+
+def _caption(step: BackwardStep, precision: int) -> str:
+    """What happens in this step, in words and numbers (HTML-like label text)."""
+    node, p = step.node, precision
+    symbol = op_symbol(node)
+    lines = [f"<B>Step {step.index + 1} of {step.count}</B>: the {escape(symbol)} node"
+             + (f" <B>{escape(node.label)}</B>" if node.label else "")
+             + f" has its whole gradient, grad = {fmt(step.grad_out, p)};",
+             "it passes grad × ∂ (its local derivative) to each input:"]
+    parents, shown = node.parents, 6
+    for k, (parent, d, total) in enumerate(zip(parents, step.local_grads, step.parent_grads)):
+        if k == shown:
+            lines.append(f"… and {len(parents) - shown} more inputs")
+            break
+        lines.append(f"   grad of {_describe(parent, p)} += {fmt(step.grad_out, p)} × {fmt(d, p)}"
+                     f"  →  {fmt(total, p)}")
+    return "<BR ALIGN=\"LEFT\"/>".join(lines) + '<BR ALIGN="LEFT"/>'
+
+
+def backward_steps(root: Value, *, gradient: float = 1.0, params=None, rankdir: str = "LR",
+                   show_data: bool = True, precision: int = 4, max_nodes: int = 60,
+                   color_by: str = "role", legend: bool = False) -> Iterator[graphviz.Digraph]:
+    """One picture (a graphviz.Digraph) per step of backward, for `play_frames` or display.
+
+    A step is one node with inputs, so there are as many frames as such nodes (leaves have no
+    step), in the order backward() visits them: the root first. Each frame highlights the node
+    whose turn it is and its inputs, and shows the gradients known so far ("grad ?": not reached
+    yet). Every input edge carries its local derivative ∂, known from the forward pass alone.
+    `.grad` is never touched.
+    """
+    where = "backward_steps"
+    _check_choice(where, "rankdir", rankdir, ("LR", "TB", "RL", "BT"))
+    _check_choice(where, "color_by", color_by, ("role", "grad"))
+    _check_count(where, "precision", precision, 1)
+    plan = Plan(root, where, params=params, max_nodes=max_nodes,
+                advice="Step through a smaller expression (about 30 values is easy to follow), "
+                       "or pass max_nodes=N to step through this one anyway.")
+    steps = list(backward_trace(root, gradient))
+    return _frames(plan, steps, rankdir=rankdir, show_data=show_data, precision=precision,
+                   color_by=color_by, legend=legend)
+
+
+def _frames(plan: Plan, steps: list, **style) -> Iterator:
+    # Local derivatives need only the forward pass, so every edge shows its own from the start
+    # (which also keeps the layout still from frame to frame); each step lights up its node's.
+    notes = {(s.node, k): f"∂ {fmt(d, style['precision'])}"
+             for s in steps for k, d in enumerate(s.local_grads)}
+    grads: dict = {}
+    for step in steps:
+        node = step.node
+        grads[node] = step.grad_out
+        grads.update(zip(node.parents, step.parent_grads))
+        yield emit(plan, highlight={node, *node.parents}, grads=dict(grads), notes=notes,
+                   title=_caption(step, style["precision"]), grad_width=72, **style)
+
+
+# --- playing frames ------------------------------------------------------------------------------
+
+
+def _svg(frame) -> str:
+    svg = frame.pipe(format="svg", encoding="utf-8")
+    return svg[svg.find("<svg"):]  # drop the XML prolog and doctype so it can sit inside HTML
+
+
+class StepsPlayer:
+    """Frames rendered to SVG once; shows in Jupyter as HTML with a slider (no kernel needed)."""
+
+    def __init__(self, frames: Iterable) -> None:
+        self.svgs = [_svg(f) for f in frames]
+        if not self.svgs:
+            raise ValueError("play_frames: no frames to play; pass backward_steps(root) for some root "
+                             "that was computed from other Values")
+
+    def __len__(self) -> int:
+        return len(self.svgs)
+
+    def html(self) -> str:
+        """A self-contained HTML fragment: the SVG frames, a slider and step buttons (CSS works alone)."""
+        uid = "agc" + hashlib.sha1("".join(self.svgs).encode()).hexdigest()[:10]
+        n = len(self.svgs)
+        rules = [f"#{uid} .f{{display:none}}", f"#{uid} input.r{{display:none}}",
+                 f"#{uid} .bar label{{display:inline-block;min-width:1.6em;margin:1px;padding:1px 3px;"
+                 f"border:1px solid #bbb;border-radius:3px;text-align:center;cursor:pointer;"
+                 f"font:12px sans-serif}}"]
+        for i in range(n):
+            rules.append(f"#{uid}-{i}:checked ~ .frames .f{i}{{display:block}}")
+            rules.append(f"#{uid}-{i}:checked ~ .bar label[for={uid}-{i}]{{background:#d01c8b;color:white}}")
+        radios = "".join(f'<input type="radio" class="r" name="{uid}" id="{uid}-{i}"'
+                         f'{" checked" if i == 0 else ""}>' for i in range(n))
+        labels = "".join(f'<label for="{uid}-{i}">{i + 1}</label>' for i in range(n))
+        slider = (f'<input type="range" min="0" max="{n - 1}" value="0" style="width:16em" '
+                  f'oninput="document.getElementById(\'{uid}-\'+this.value).checked=true">')
+        frames = "".join(f'<div class="f f{i}">{svg}</div>' for i, svg in enumerate(self.svgs))
+        return (f'<div id="{uid}"><style>{"".join(rules)}</style>{radios}'
+                f'<div class="bar">{slider} step {labels}</div><div class="frames">{frames}</div></div>')
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def save_html(self, path: str) -> None:
+        """Write a standalone page that plays the frames in any browser."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>backward, step by step'
+                    f'</title></head><body>{self.html()}</body></html>')
+
+
+def save_gif(frames: Iterable, path: str, seconds_per_frame: float = 1.5) -> None:
+    """Write the frames as an animated GIF (needs Pillow: pip install pillow)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("save_gif needs Pillow: pip install pillow (or use play_frames(frames, "
+                          "mode='html').save_html(path), which needs nothing)") from None
+    images = [Image.open(io.BytesIO(f.pipe(format="png"))).convert("RGB") for f in frames]
+    if not images:
+        raise ValueError("save_gif: no frames to save")
+    width, height = max(i.width for i in images), max(i.height for i in images)
+    canvases = []
+    for image in images:  # frames differ a little in size: pad them onto one white canvas
+        canvas = Image.new("RGB", (width, height), "white")
+        canvas.paste(image, (0, 0))
+        canvases.append(canvas)
+    canvases[0].save(path, save_all=True, append_images=canvases[1:], loop=0,
+                     duration=int(seconds_per_frame * 1000))
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def play_frames(frames: Iterable, *, mode: str = "auto", seconds_per_frame: float = 1.5):
+    """Play frames (e.g. backward_steps(loss)): an ipywidgets slider with a Play button in a running
+    Jupyter kernel when ipywidgets is installed, else a StepsPlayer (HTML with a slider).
+
+    `mode="html"` always gives the StepsPlayer, which also shows in saved notebooks; `mode="widget"`
+    insists on ipywidgets.
+    """
+    _check_choice("play_frames", "mode", mode, ("auto", "widget", "html"))
+    player = StepsPlayer(frames)
+    if mode == "html" or (mode == "auto" and not _in_kernel()):
+        return player
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        if mode == "widget":
+            raise ImportError("play_frames(mode='widget') needs ipywidgets: pip install ipywidgets "
+                              "(or use mode='html')") from None
+        return player
+    n, svgs = len(player), player.svgs
+    view = widgets.HTML(svgs[0])
+    slider = widgets.IntSlider(value=1, min=1, max=n, description="step")
+    play = widgets.Play(value=1, min=1, max=n, interval=int(seconds_per_frame * 1000))
+    widgets.jslink((play, "value"), (slider, "value"))
+    slider.observe(lambda change: setattr(view, "value", svgs[change["new"] - 1]), names="value")
+    return widgets.VBox([widgets.HBox([play, slider]), view])
