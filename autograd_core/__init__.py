@@ -10,7 +10,8 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .ops import OPS, Op
 from .value import Value, apply_op, dot, sum_values
-from .viz import GraphvizNotFound, draw_dot, draw_graph, draw_network, legend, path_between
+from .viz import GraphvizNotFound, draw_dot, draw_graph, legend, path_between
+from .viz_network import draw_network
 from .viz_steps import StepsPlayer, backward_steps, backward_trace, play_frames, save_gif
 
 __all__ = [

@@ -14,7 +14,6 @@ import random
 import resource
 import sys
 import time
-import tracemalloc
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 

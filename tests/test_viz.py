@@ -12,8 +12,9 @@ import textwrap
 import pytest
 
 from autograd_core import Value, dot, sum_values
-from autograd_core.viz import (GraphvizNotFound, ROLE_FILL, draw_dot, draw_graph, draw_network,
+from autograd_core.viz import (GraphvizNotFound, ROLE_FILL, draw_dot, draw_graph,
                                escape, legend, path_between)
+from autograd_core.viz_network import draw_network
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
