@@ -1,0 +1,42 @@
+"""nn: neural networks on autograd_core, with PyTorch's names, signatures and numerics.
+
+Read module.py (the Module base class), then layers.py, losses.py, optim.py and schedulers.py.
+Notebooks 04-06 build and train models with these pieces.
+"""
+
+from . import functional, losses, optim, schedulers
+from .functional import log_softmax, logsumexp, softmax
+from .layers import (MLP, Layer, LeakyReLU, Linear, Neuron, ReLU, Sequential, Sigmoid, Tanh)
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                     hinge_loss, l1_loss, l2_penalty, mse_loss)
+from .module import IncompatibleKeys, Module
+from .serialization import load
+
+__all__ = [
+    "MLP",
+    "IncompatibleKeys",
+    "Layer",
+    "LeakyReLU",
+    "Linear",
+    "Module",
+    "Neuron",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "functional",
+    "hinge_loss",
+    "l1_loss",
+    "l2_penalty",
+    "load",
+    "log_softmax",
+    "logsumexp",
+    "losses",
+    "mse_loss",
+    "optim",
+    "schedulers",
+    "softmax",
+]
