@@ -1,18 +1,22 @@
 """nn: neural networks on autograd_core, with PyTorch's names, signatures and numerics.
 
-Read module.py (the Module base class), then layers.py, losses.py, optim.py and schedulers.py.
+Read module.py (the Module base class), then layers.py, losses.py, optim.py and schedulers.py;
+data.py, train.py and plots.py train and show a model; cli.py is `python -m nn train`.
 Notebooks 04-06 build and train models with these pieces.
 """
 
-from . import functional, losses, optim, schedulers
+from . import data, functional, losses, optim, plots, schedulers, train
 from .functional import log_softmax, logsumexp, softmax
 from .layers import (MLP, Layer, LeakyReLU, Linear, Neuron, ReLU, Sequential, Sigmoid, Tanh)
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      hinge_loss, l1_loss, l2_penalty, mse_loss)
 from .module import IncompatibleKeys, Module
 from .serialization import load
+from .train import EarlyStopping, History, evaluate, fit, predict
 
 __all__ = [
+    "EarlyStopping",
+    "History",
     "MLP",
     "IncompatibleKeys",
     "Layer",
@@ -27,6 +31,9 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "data",
+    "evaluate",
+    "fit",
     "functional",
     "hinge_loss",
     "l1_loss",
@@ -37,6 +44,9 @@ __all__ = [
     "losses",
     "mse_loss",
     "optim",
+    "plots",
+    "predict",
     "schedulers",
     "softmax",
+    "train",
 ]

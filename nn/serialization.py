@@ -33,6 +33,9 @@ def write_json_atomic(path, payload: dict) -> None:
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private (0600); give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         try:

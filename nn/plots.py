@@ -1,0 +1,210 @@
+"""Pictures of training: loss and accuracy curves, decision boundaries, regression fits.
+
+Needs matplotlib (`pip install 'autograd-core[notebooks]'`). Each function returns the Figure, which
+Jupyter shows when it is the last expression of a cell (or with `display(fig)`); `fig.savefig(path)`
+writes it to a file. Notebook 05 (training) draws all three.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from .train import History, predict
+
+__all__ = ["plot_decision_boundary", "plot_history", "plot_regression"]
+
+_CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def _pyplot():
+    """matplotlib.pyplot, or an ImportError that says how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("nn.plots needs matplotlib, which is not installed; install it with "
+                          "pip install 'autograd-core[notebooks]' (or pip install matplotlib)") from None
+    return plt
+
+
+def _percent_formatter():
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(1.0)
+
+
+def _finish(plt, fig):
+    """Lay out and detach `fig` from pyplot, so Jupyter shows it once: as the cell's value."""
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+# --- training curves -------------------------------------------------------------------------------
+
+
+def plot_history(history: History, title: str | None = None):
+    """Loss (train vs validation), accuracy (if classification) and learning rate against step."""
+    plt = _pyplot()
+    if not history.step:
+        raise ValueError("plot_history: the History is empty; train with fit(...) first")
+    panels = ["loss"]
+    if history.accuracy:
+        panels.append("accuracy")
+    if len(set(history.lr)) > 1:
+        panels.append("lr")
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.4), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        if panel == "loss":
+            ax.plot(history.step, history.loss, color="C0", label="train (per step)")
+            if history.val_loss:
+                ax.plot(history.val_step, history.val_loss, color="C1", label="validation")
+            if history.best_step is not None:
+                ax.axvline(history.best_step, color="gray", linestyle="--", label="best validation loss")
+            name = history.loss_name.replace("_", " ") or "loss"
+            ax.set_title(f"Loss: {name}" + (f" + {history.l2:g} L2" if history.l2 else ""),
+                         fontsize="medium")
+            values = [v for v in history.loss + history.val_loss if math.isfinite(v)]
+            if values and 0.0 < min(values) and max(values) < 1e100 and max(values) > 100 * min(values):
+                ax.set_yscale("log")  # a loss that falls 100x is flat on a linear axis
+                ax.set_ylabel("loss (log scale)")
+            else:
+                ax.set_ylabel("loss")
+                ax.set_ylim(bottom=0.0)
+        elif panel == "accuracy":
+            ax.plot(history.step, history.accuracy, color="C0", label="train (per step)")
+            if history.val_accuracy:
+                ax.plot(history.val_step, history.val_accuracy, color="C1", label="validation")
+            ax.set_title("Accuracy", fontsize="medium")
+            ax.set_ylabel("accuracy")
+            ax.set_ylim(-0.02, 1.02)
+            ax.yaxis.set_major_formatter(_percent_formatter())
+        else:
+            ax.plot(history.step, history.lr, color="C2", label="lr used at each step")
+            ax.set_title("Learning rate (scheduled)", fontsize="medium")
+            ax.set_ylabel("learning rate")
+            ax.set_ylim(bottom=0.0)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.legend(loc={"loss": "upper right", "accuracy": "lower right"}.get(panel, "best"),
+                  fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return _finish(plt, fig)
+
+
+# --- decision boundaries ---------------------------------------------------------------------------
+
+
+def _grid(X: Sequence[Sequence[float]], resolution: int, margin: float = 0.15):
+    """A resolution x resolution grid of points covering X's bounding box plus a margin."""
+    xs, ys = [row[0] for row in X], [row[1] for row in X]
+    (x0, x1), (y0, y1) = (min(xs), max(xs)), (min(ys), max(ys))
+    dx, dy = (x1 - x0) * margin or 1.0, (y1 - y0) * margin or 1.0
+    gx = [x0 - dx + (x1 - x0 + 2 * dx) * i / (resolution - 1) for i in range(resolution)]
+    gy = [y0 - dy + (y1 - y0 + 2 * dy) * j / (resolution - 1) for j in range(resolution)]
+    return gx, gy, [[x, y] for y in gy for x in gx]
+
+
+def _class_names(labels: list) -> list[str]:
+    return [f"class {label:+g}" if any(v < 0 for v in labels) else f"class {label:g}"
+            for label in labels]
+
+
+def plot_decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence, *, resolution: int = 80,
+                           title: str | None = None):
+    """The 2-D input plane coloured by the class the model predicts, with the data on top.
+
+    Binary models (one output) predict the larger label where the output is > 0 (hinge labels -1/+1 or
+    BCE labels 0/1) and get the boundary drawn as a black line; multi-class models predict the argmax.
+    Misclassified points are crossed out.
+    """
+    plt = _pyplot()
+    if not X or len(X[0]) != 2:
+        raise ValueError(f"plot_decision_boundary: needs 2-D inputs (rows of 2 numbers), got rows of "
+                         f"{len(X[0]) if X else 0}; plot two features or use plot_regression")
+    if len(X) != len(y):
+        raise ValueError(f"plot_decision_boundary: X has {len(X)} rows but y has {len(y)} labels")
+    labels = sorted(set(y))
+    gx, gy, points = _grid(X, resolution)
+    grid_out = predict(model, points)
+    data_out = predict(model, X)
+    multi = isinstance(grid_out[0], list)
+    if multi:  # class k is output k: the argmax
+        n_classes = len(grid_out[0])
+        pred = [out.index(max(out)) for out in data_out]
+        color_index = {label: int(label) for label in labels}
+    else:  # one output: the larger label where it is > 0
+        n_classes = 2
+        pred = [labels[-1] if out > 0.0 else labels[0] for out in data_out]
+        color_index = {labels[0]: 0, labels[-1]: 1}
+    colors = [_CLASS_COLORS[k % len(_CLASS_COLORS)] for k in range(max(n_classes, len(labels)))]
+
+    fig, ax = plt.subplots(figsize=(5.6, 5.4))
+    if multi:
+        # region of class k: where output k beats every other output (a smooth field, so smooth edges)
+        for k in range(n_classes):
+            margin = [out[k] - max(out[:k] + out[k + 1:]) for out in grid_out]
+            field = [margin[j * resolution:(j + 1) * resolution] for j in range(resolution)]
+            if max(margin) > 0.0:
+                ax.contourf(gx, gy, field, levels=[0.0, max(margin) + 1.0], colors=[colors[k]],
+                            alpha=0.22)
+            if min(margin) < 0.0 < max(margin):
+                ax.contour(gx, gy, field, levels=[0.0], colors="black", linewidths=1.0)
+        label = "decision boundaries"
+    else:
+        scores = [grid_out[j * resolution:(j + 1) * resolution] for j in range(resolution)]
+        big = max(abs(v) for v in grid_out) + 1.0
+        ax.contourf(gx, gy, scores, levels=[-big, 0.0, big], colors=colors[:2], alpha=0.22)
+        if min(grid_out) < 0.0 < max(grid_out):
+            ax.contour(gx, gy, scores, levels=[0.0], colors="black", linewidths=1.2)
+        label = "decision boundary (output = 0)"
+    ax.plot([], [], color="black", linewidth=1.2, label=label)
+    names = _class_names(labels)
+    for label, name in zip(labels, names):
+        rows = [row for row, t in zip(X, y) if t == label]
+        ax.scatter([r[0] for r in rows], [r[1] for r in rows], s=22,
+                   color=colors[color_index[label] % len(colors)],
+                   edgecolors="black", linewidths=0.5, label=f"{name} (true label)", zorder=3)
+    wrong = [row for row, t, p in zip(X, y, pred) if t != p]
+    if wrong:
+        ax.scatter([r[0] for r in wrong], [r[1] for r in wrong], s=70, marker="x", color="red",
+                   linewidths=1.5, label=f"misclassified ({len(wrong)})", zorder=4)
+    for label, name in zip(labels, names):  # what the shading means
+        ax.fill_between([], [], color=colors[color_index[label] % len(colors)], alpha=0.22,
+                        label=f"predicted {name}")
+    accuracy = 1.0 - len(wrong) / len(y)
+    ax.set_title(f"{title or 'Decision boundary'}\naccuracy {accuracy:.1%} on these {len(y)} points",
+                 fontsize="medium")
+    ax.set_xlabel("x[0] (feature 1)")
+    ax.set_ylabel("x[1] (feature 2)")
+    ax.set_xlim(gx[0], gx[-1])
+    ax.set_ylim(gy[0], gy[-1])
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
+    return _finish(plt, fig)
+
+
+# --- regression ------------------------------------------------------------------------------------
+
+
+def plot_regression(model, X: Sequence[Sequence[float]], y: Sequence[float], *, resolution: int = 200,
+                    title: str | None = None):
+    """The data (x, y) as dots and the model's prediction as a curve, for 1-D inputs."""
+    plt = _pyplot()
+    if not X or len(X[0]) != 1:
+        raise ValueError(f"plot_regression: needs 1-D inputs (rows of 1 number), got rows of "
+                         f"{len(X[0]) if X else 0}")
+    xs = [row[0] for row in X]
+    lo, hi = min(xs), max(xs)
+    curve_x = [lo + (hi - lo) * i / (resolution - 1) for i in range(resolution)]
+    curve_y = predict(model, [[x] for x in curve_x])
+    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    ax.scatter(xs, y, s=16, color="C0", alpha=0.7, label="data")
+    ax.plot(curve_x, curve_y, color="C3", linewidth=2, label="model prediction")
+    ax.set_title(title or "Regression fit")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return _finish(plt, fig)
