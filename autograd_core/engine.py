@@ -12,32 +12,32 @@ from contextlib import contextmanager
 
 from .grad_mode import enable_grad
 
-_EMIT = object()  # stack marker: the node under it has all its parents in the order already
-
-
 def _ordered(root, include_leaves: bool) -> list:
-    """Depth-first, iterative: each node is expanded once (marked with this call's token), then
-    emitted from under an `_EMIT` marker once everything above it, its parents, is done."""
-    token = object()
+    """Depth-first and iterative. A node popped the first time is marked `expanded` and pushed
+    back under its parents; popped again, all its parents are in `order`, so it goes there too
+    (marked `done`). In a DAG nothing can reach a node while its parents are being expanded."""
+    expanded, done = object(), object()  # this call's marks: no set, no reset between calls
     order = []
     stack = [root]
     push, pop, emit = stack.append, stack.pop, order.append
     while stack:
         node = pop()
-        if node is _EMIT:
-            emit(pop())
+        mark = node._mark
+        if mark is done:
             continue
-        if node._mark is token:
+        if mark is expanded:
+            node._mark = done
+            emit(node)
             continue
-        node._mark = token
         op = node._op
         if op is None:  # a leaf
+            node._mark = done
             if include_leaves:
                 emit(node)
             continue
+        node._mark = expanded
         push(node)
-        push(_EMIT)
-        arity = op.arity  # parents already expanded are pushed anyway and skipped when popped
+        arity = op.arity  # parents already done are pushed anyway and skipped when popped
         if arity == 1:
             push(node._x)
         elif arity == 2:  # y first, so that x's subgraph comes first in the order
@@ -45,7 +45,7 @@ def _ordered(root, include_leaves: bool) -> list:
             push(node._x)
         else:  # n-ary nodes share many inputs (a layer's weights): filter before pushing
             for parent in reversed(node._x):
-                if parent._mark is not token and (include_leaves or parent._op is not None):
+                if parent._mark is not done and (include_leaves or parent._op is not None):
                     push(parent)
     return order
 

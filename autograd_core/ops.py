@@ -107,7 +107,7 @@ def _power_grads(x, y, out):
 def _dot_grads(xs, out):
     # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
     n = len(xs) // 2
-    return list(xs[n : 2 * n]) + list(xs[:n]) + ([1.0] if len(xs) % 2 else [])
+    return [*xs[n : 2 * n], *xs[:n], 1.0] if len(xs) % 2 else [*xs[n:], *xs[:n]]
 
 
 # --- the registry --------------------------------------------------------------------------------
