@@ -126,6 +126,8 @@ def _sweep_floats(interior: list) -> None:
                 dx, dy = op.derivative(x.data, y.data, node.data)
                 x.grad += grad_out * dx
                 y.grad += grad_out * dy
+            elif op.accumulate is not None:  # an n-ary op's fast path (sum, dot)
+                op.accumulate(node._x, grad_out)
             else:
                 parents = node._x
                 local_grads = op.derivative([p.data for p in parents], node.data)

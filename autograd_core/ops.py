@@ -110,6 +110,23 @@ def _dot_grads(xs, out):
     return [*xs[n : 2 * n], *xs[:n], 1.0] if len(xs) % 2 else [*xs[n:], *xs[:n]]
 
 
+# --- first-order fast paths for n-ary ops: the same partials, added straight into .grad ------------
+
+
+def _sum_accumulate(parents: tuple, grad_out: float) -> None:
+    for parent in parents:
+        parent.grad += grad_out  # times d/dx_i sum = 1
+
+
+def _dot_accumulate(parents: tuple, grad_out: float) -> None:
+    n = len(parents) // 2
+    for w, x in zip(parents[:n], parents[n : 2 * n]):
+        w.grad += grad_out * x.data  # times d/dw_i = x_i
+        x.grad += grad_out * w.data  # times d/dx_i = w_i
+    if len(parents) % 2:
+        parents[-1].grad += grad_out  # times d/db = 1
+
+
 # --- the registry --------------------------------------------------------------------------------
 
 NARY = 0  # arity of ops that take any number of inputs
@@ -121,14 +138,17 @@ class Op:
     Unary rules are `derivative(x, out) -> dx`, binary `derivative(x, y, out) -> (dx, dy)`, n-ary
     `derivative(xs, out) -> [dx_i]`. Settings that are not differentiated (an exponent, a slope) are
     keyword `params`, bound with `bind()`; tests sample inputs from `domain`, away from `kinks`.
+    An n-ary op may add `accumulate(parents, grad_out)`, a first-order fast path that adds the
+    same partials straight into each parent's `.grad` (tests check that it agrees with `derivative`).
     """
 
     __slots__ = ("name", "arity", "forward", "derivative", "params", "domain", "kinks", "hint",
-                 "method", "test_params", "_bound")
+                 "method", "test_params", "accumulate", "_bound")
 
     def __init__(self, name: str, arity: int, forward: Callable, derivative: Callable, *,
                  params: dict | None = None, domain=((-3.0, 3.0),), kinks: tuple = (),
-                 hint: str = "", method: bool = True, test_params: tuple = ({},)) -> None:
+                 hint: str = "", method: bool = True, test_params: tuple = ({},),
+                 accumulate: Callable | None = None) -> None:
         self.name = name
         self.arity = arity
         self.forward = forward
@@ -139,6 +159,7 @@ class Op:
         self.hint = hint
         self.method = method  # generate a Value method of the same name
         self.test_params = test_params
+        self.accumulate = accumulate
         self._bound: dict = {}
 
     def bind(self, **params) -> "Op":
@@ -229,5 +250,7 @@ _unary("abs",    abs,                 lambda x, out: 1.0 if x > 0.0 else (-1.0 i
        kinks=(0.0,), method=False)
 _unary("sin",    math.sin,            lambda x, out: cos(x))                             # d sin = cos
 _unary("cos",    math.cos,            lambda x, out: -sin(x))                            # d cos = -sin
-register(Op("sum", NARY, _sum,        lambda xs, out: [1.0] * len(xs), method=False))    # d/dx_i sum = 1
-register(Op("dot", NARY, _dot,        _dot_grads, method=False))                         # see _dot_grads
+register(Op("sum", NARY, _sum,        lambda xs, out: [1.0] * len(xs), method=False,     # d/dx_i sum = 1
+            accumulate=_sum_accumulate))
+register(Op("dot", NARY, _dot,        _dot_grads, method=False,                          # see _dot_grads
+            accumulate=_dot_accumulate))

@@ -5,7 +5,7 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from autograd_core import OPS, Value, apply_op, dot, sum_values
+from autograd_core import OPS, Value, apply_op, dot, gradients, sum_values
 
 CASES = [(name, params) for name, op in OPS.items() for params in op.test_params]
 IDS = [f"{name}{params or ''}" for name, params in CASES]
@@ -72,3 +72,13 @@ def test_ops_registry_names_each_op_once_with_a_rule():
     for name, op in OPS.items():
         assert op.name == name
         assert callable(op.forward) and callable(op.derivative), name
+
+
+@pytest.mark.parametrize("name", [name for name, op in OPS.items() if op.accumulate])
+@given(xs=st.lists(st.floats(-3, 3), min_size=1, max_size=9), seed=st.floats(-2, 2))
+def test_op_fast_path_agrees_with_its_derivative_rule(name, xs, seed):
+    inputs = [Value(x) for x in xs]
+    out = build(name, {}, inputs + inputs[:1])  # the first input twice: shared parents add up
+    out.backward(seed)  # the first-order sweep uses op.accumulate
+    expected = gradients(out, inputs, seed)  # the general sweep uses op.derivative
+    assert [v.grad for v in inputs] == pytest.approx(expected, rel=1e-12, abs=1e-12)
