@@ -448,6 +448,8 @@ def emit(plan: Plan, *, rankdir: str = "LR", show_data: bool = True, show_grad: 
                        tooltip="more of the graph feeds in here (cut by depth=)")
             graph.edge(f"{name(v)}more", head, style="dashed")
 
+    if plan.boxes:  # neurons of a layer share all their inputs: keep them in order 1, 2, 3, ...
+        graph.attr(ordering="out")
     rows = [f'<TR><TD ALIGN="LEFT">{title}</TD></TR>'] if title else []
     if legend:
         roles = [r for r in ROLE_FILL if any(plan.role(v) == r for v in plan.drawn)]

@@ -262,13 +262,7 @@ def _write_plots(args, model, history, X, y, out: str) -> list[str]:
 
 def _write_graph(args, model, X, y, out: str) -> list[str]:
     """graph.svg: the graph of the loss on ONE training point, with its gradients filled in."""
-    try:
-        from autograd_core.viz import draw_graph
-    except ImportError:
-        print("skipping graph.svg: the graph drawing module (autograd_core.viz) is not available "
-              "yet", file=sys.stderr)
-        return []
-    from autograd_core import Value
+    from autograd_core import Value, draw_graph
 
     from .train import _loss_function
 
