@@ -93,6 +93,21 @@ def ours(X, y, weights):
     return step
 
 
+def peer_style_loss(layers, params, inputs, y):
+    """The demo's loss written the peer's way, for any scalar type: Python sum() chains, 2n nodes
+    per neuron, mean hinge loss + ALPHA * sum(p*p)."""
+
+    def forward(x):
+        for i, layer in enumerate(layers):
+            out = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in layer]
+            x = out if i == len(layers) - 1 else [o.relu() for o in out]
+        return x[0]
+
+    scores = [forward(x) for x in inputs]
+    losses = [(1 + -yi * s).relu() for yi, s in zip(y, scores)]
+    return sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in params)
+
+
 # --- 2. PyTorch, one 0-d float64 tensor per scalar ---------------------------------------------------
 
 
@@ -105,18 +120,10 @@ def pytorch(X, y, weights):
     params = [p for layer in layers for w, b in layer for p in (*w, b)]
     k = 0
 
-    def forward(x):
-        for i, layer in enumerate(layers):
-            out = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in layer]
-            x = out if i == len(layers) - 1 else [o.relu() for o in out]
-        return x[0]
-
     def step() -> float:
         nonlocal k
         inputs = [[torch.tensor(v, dtype=torch.float64) for v in row] for row in X]
-        scores = [forward(x) for x in inputs]
-        losses = [(1 + -yi * s).relu() for yi, s in zip(y, scores)]
-        loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in params)
+        loss = peer_style_loss(layers, params, inputs, y)
         for p in params:
             p.grad = None
         loss.backward()
@@ -193,17 +200,9 @@ def closures(X, y, weights):
     params = [p for layer in layers for w, b in layer for p in (*w, b)]
     k = 0
 
-    def forward(x):
-        for i, layer in enumerate(layers):
-            out = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in layer]
-            x = out if i == len(layers) - 1 else [o.relu() for o in out]
-        return x[0]
-
     def step() -> float:
         nonlocal k
-        scores = [forward([MiniValue(v) for v in row]) for row in X]
-        losses = [(1 + -yi * s).relu() for yi, s in zip(y, scores)]
-        loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in params)
+        loss = peer_style_loss(layers, params, [[MiniValue(v) for v in row] for row in X], y)
         for p in params:
             p.grad = 0.0
         loss.backward()

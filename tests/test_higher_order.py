@@ -7,23 +7,8 @@ from hypothesis import given, strategies as st
 
 from autograd_core import (OPS, GradcheckError, Op, Value, apply_op, grad, gradcheck, hessian, jvp,
                            numerical_grad, value_and_grad)
+from op_cases import CASES, IDS, draw_point
 from programs import programs, run
-
-CASES = [(name, params) for name, op in OPS.items() for params in op.test_params]
-IDS = [f"{name}{params or ''}" for name, params in CASES]
-
-
-def draw_point(op, data, arity):
-    xs = []
-    for i in range(arity):
-        low, high = op.domain[min(i, len(op.domain) - 1)]
-        x = data.draw(st.floats(low, high, allow_nan=False))
-        for kink in op.kinks:
-            if abs(x - kink) < 0.05:
-                x = kink + 0.05 if x >= kink else kink - 0.05
-        xs.append(x)
-    return xs
-
 
 # --- create_graph ------------------------------------------------------------------------------
 

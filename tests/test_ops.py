@@ -6,23 +6,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from autograd_core import OPS, Value, apply_op, dot, gradients, sum_values
-
-CASES = [(name, params) for name, op in OPS.items() for params in op.test_params]
-IDS = [f"{name}{params or ''}" for name, params in CASES]
-
-
-def point(op, data, arity):
-    """Draw `arity` inputs inside the op's domain, at least 0.05 from its kinks."""
-    xs = []
-    for i in range(arity):
-        low, high = op.domain[min(i, len(op.domain) - 1)]
-        x = data.draw(st.floats(low, high, allow_nan=False))
-        for kink in op.kinks:
-            if abs(x - kink) < 0.05:
-                x = kink + 0.05 if x >= kink else kink - 0.05
-        xs.append(x)
-    return xs
-
+from op_cases import CASES, IDS, draw_point
 
 def build(name, params, values):
     """Apply the op named `name` to Values the way a user would."""
@@ -44,7 +28,7 @@ def evaluate(name, params, xs):
 def test_op_first_derivative_matches_central_difference(name, params, data):
     op = OPS[name]
     arity = op.arity or data.draw(st.integers(1, 7))
-    xs = point(op, data, arity)
+    xs = draw_point(op, data, arity)
     inputs = [Value(x) for x in xs]
     out = build(name, params, inputs)
     out.backward()
@@ -63,7 +47,7 @@ def test_op_first_derivative_matches_central_difference(name, params, data):
 def test_op_forward_matches_float_forward(name, params, data):
     op = OPS[name]
     bound = op.bind(**params) if op.params else op
-    xs = point(op, data, op.arity or 3)
+    xs = draw_point(op, data, op.arity or 3)
     expected = bound.forward(*xs) if op.arity else bound.forward(xs)
     assert evaluate(name, params, xs) == expected
 

@@ -1,0 +1,21 @@
+"""The op registry as test cases: every (op, settings) pair, and points inside each op's domain."""
+
+from hypothesis import strategies as st
+
+from autograd_core import OPS
+
+CASES = [(name, params) for name, op in OPS.items() for params in op.test_params]
+IDS = [f"{name}{params or ''}" for name, params in CASES]
+
+
+def draw_point(op, data, arity: int, kink_gap: float = 0.05) -> list:
+    """`arity` inputs drawn inside the op's domain, at least `kink_gap` from its kinks."""
+    xs = []
+    for i in range(arity):
+        low, high = op.domain[min(i, len(op.domain) - 1)]
+        x = data.draw(st.floats(low, high, allow_nan=False))
+        for kink in op.kinks:
+            if abs(x - kink) < kink_gap:
+                x = kink + kink_gap if x >= kink else kink - kink_gap
+        xs.append(x)
+    return xs
