@@ -116,12 +116,14 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence):
                          f"give one tangent per primal")
     out, variables, nested = _trace(f, primals, tuple(range(len(primals))), "jvp")
     tangent = {}
+    seeded = set(variables)
     for v, t in zip(variables, tangents):
         tangent[v] = tangent.get(v, 0.0) + (t if isinstance(t, Value) and nested
                                             else _as_float(t, "jvp: tangent"))
     with enable_grad():
         for node in _ordered(out, include_leaves=False):
-            tangent[node] = _push_tangent(node, tangent, on_values=nested)
+            if node not in seeded:  # a nested call's variable is a copy node: keep its seed
+                tangent[node] = _push_tangent(node, tangent, on_values=nested)
     dout = tangent.get(out, 0.0)
     return (out, dout) if nested else (out.data, dout)
 

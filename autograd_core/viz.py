@@ -67,6 +67,11 @@ def graph_class() -> type:
         unflatten = _friendly(graphviz.Digraph.unflatten)
         _repr_mimebundle_ = _friendly(graphviz.Digraph._repr_mimebundle_)
 
+        def __repr__(self) -> str:
+            nodes = sum(1 for line in self.body if "[label=" in line and "->" not in line)
+            return (f"<Graph: {nodes} boxes and ops; shown as a picture in Jupyter, or "
+                    f".render('name', format='png'), or .source for the DOT text>")
+
     Graph.__module__, Graph.__qualname__ = __name__, "Graph"
     return Graph
 

@@ -138,6 +138,13 @@ def test_jvp_along_a_basis_vector_is_a_partial_derivative():
     assert value == 100.0 and slope == grad(rosenbrock, 0)(1.0, 2.0)
 
 
+def test_jvp_inside_grad_differentiates_the_slope():
+    g = lambda x: x ** 3  # noqa: E731
+    # d/dx [slope of g at x along 1] = g''(x) = 6x; and jvp of jvp is g'' too
+    assert grad(lambda x: jvp(g, (x,), (1.0,))[1])(2.0) == 12.0
+    assert jvp(lambda x: jvp(g, (x,), (1.0,))[1], (2.0,), (1.0,))[1] == 12.0
+
+
 def test_jvp_rejects_mismatched_tangents():
     with pytest.raises(ValueError, match="tangent"):
         jvp(rosenbrock, (1.0, 2.0), (1.0,))
