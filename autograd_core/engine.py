@@ -150,7 +150,13 @@ def _sweep_into_dict(interior: list, root, seed, on_values: bool) -> dict:
             grad_out = grads[node]
             parents, local_grads = local_derivatives(node, on_values)
             for parent, local in zip(parents, local_grads):
-                grads[parent] = _accumulate(grads.get(parent, 0.0), _times(grad_out, local))
+                # 1 * g and -1 * g need no node (exact for every float and Value), nor does a first term
+                if type(local) is float and (local == 1.0 or local == -1.0):
+                    term = grad_out if local == 1.0 else -grad_out
+                else:
+                    term = grad_out * local
+                total = grads.get(parent)
+                grads[parent] = term if total is None else total + term
     except (ValueError, ArithmeticError) as exc:
         raise backward_error(node, exc) from None
     return grads
@@ -167,16 +173,6 @@ def local_derivatives(node, on_values: bool = False) -> tuple:
     if op.arity == 2:
         return parents, op.derivative(inputs[0], inputs[1], out)
     return parents, op.derivative(inputs, out)
-
-
-def _times(grad_out, local):
-    """grad_out * local, without a node for the common local derivatives 1 and -1 (exact)."""
-    if type(local) is float:
-        if local == 1.0:
-            return grad_out
-        if local == -1.0:
-            return -grad_out
-    return grad_out * local
 
 
 def _accumulate(total, term):

@@ -240,7 +240,9 @@ class Value:
 
         Leaves accumulate (call `zero_grad()` / set `.grad = 0` between steps); interior nodes are
         overwritten. `gradient` seeds this node (default 1.0). With `create_graph=True` the grads are
-        Values connected to the graph, so they can be differentiated again.
+        Values connected to the graph, so they can be differentiated again; as in PyTorch, a leaf and
+        the graph of its grad then refer to each other (a cycle that only the garbage collector
+        frees): `grad()` / `gradients()` return such grads without storing them.
         """
         if isinstance(gradient, Value):
             seed = gradient if create_graph else gradient.data
