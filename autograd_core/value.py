@@ -332,16 +332,7 @@ def dot(weights, inputs, bias=None) -> Value:
         data = _DOT.forward(datas)
     except (ValueError, ArithmeticError) as exc:
         raise _op_error(_DOT, tuple(datas), exc) from None
-    out = _new(Value)  # _make(), inlined: every neuron of every forward pass comes through here
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._mark = None
-    if _grad_enabled.get():
-        out._op, out._x, out._y = _DOT, parents, None
-    else:
-        out._op = out._x = out._y = None
-    return out
+    return _make(data, parents, _DOT)
 
 
 _DOT = OPS["dot"]
