@@ -83,31 +83,44 @@ def _constant(x, op: Op) -> "Value":
     return Value(_as_float(x, f"{op.name}: the other operand"))
 
 
-def _binary_method(op: Op, reflected: bool):
+def _binary_method(op: Op):
+    """`self op other` as a method; `_reflected(method)` gives `other op self`."""
     forward = op.forward
 
     def method(self, other):
         if not isinstance(other, Value):
             other = _constant(other, op)
-        x, y = (other, self) if reflected else (self, other)
         try:
-            data = forward(x.data, y.data)
+            data = forward(self.data, other.data)
         except (ValueError, ArithmeticError) as exc:
-            raise _op_error(op, (x.data, y.data), exc) from None
+            raise _op_error(op, (self.data, other.data), exc) from None
         out = _new(Value)  # _make(), inlined: this is the hottest path in the library
         out.data = data
         out.grad = 0.0
         out.label = ""
         out._mark = None
         if _grad_enabled.get():
-            out._op, out._x, out._y = op, x, y
+            out._op, out._x, out._y = op, self, other
         else:
             out._op = out._x = out._y = None
         return out
 
-    method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
-    method.__doc__ = (f"other {op.name} self" if reflected else f"self {op.name} other") + ", as one node."
+    method.__name__ = f"__{op.name}__"
+    method.__doc__ = f"self {op.name} other, as one node."
     return method
+
+
+def _reflected(method):
+    """`other op self`: Python calls it for a number `other` (or a Value, when self's type subclasses
+    Value)."""
+    op = OPS[method.__name__.strip("_")]
+
+    def reflected(self, other):
+        return method(other if isinstance(other, Value) else _constant(other, op), self)
+
+    reflected.__name__ = f"__r{op.name}__"
+    reflected.__doc__ = f"other {op.name} self, as one node."
+    return reflected
 
 
 def _unary_method(op: Op):
@@ -189,17 +202,17 @@ class Value:
 
     # --- arithmetic ------------------------------------------------------------------------------
 
-    __add__ = _binary_method(OPS["add"], reflected=False)
-    __radd__ = _binary_method(OPS["add"], reflected=True)  # other + self
-    __sub__ = _binary_method(OPS["sub"], reflected=False)
-    __rsub__ = _binary_method(OPS["sub"], reflected=True)  # other - self
-    __mul__ = _binary_method(OPS["mul"], reflected=False)
-    __rmul__ = _binary_method(OPS["mul"], reflected=True)  # other * self
-    __truediv__ = _binary_method(OPS["div"], reflected=False)
-    __rtruediv__ = _binary_method(OPS["div"], reflected=True)  # other / self
+    __add__ = _binary_method(OPS["add"])
+    __radd__ = _reflected(__add__)  # other + self
+    __sub__ = _binary_method(OPS["sub"])
+    __rsub__ = _reflected(__sub__)  # other - self
+    __mul__ = _binary_method(OPS["mul"])
+    __rmul__ = _reflected(__mul__)  # other * self
+    __truediv__ = _binary_method(OPS["div"])
+    __rtruediv__ = _reflected(__truediv__)  # other / self
     __neg__ = _unary_method(OPS["neg"])
     __abs__ = _unary_method(OPS["abs"])
-    _power = _binary_method(OPS["power"], reflected=False)
+    _power = _binary_method(OPS["power"])
 
     def __pos__(self) -> "Value":
         return self

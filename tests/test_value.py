@@ -112,3 +112,12 @@ def test_value_numpy_scalar_on_the_left_defers_to_value():
     np = pytest.importorskip("numpy")
     out = np.float64(2.0) * Value(3.0)
     assert isinstance(out, Value) and out.data == 6.0
+
+
+def test_value_subclass_on_the_right_keeps_operand_order():
+    class Named(Value):
+        __slots__ = ()
+
+    a, b = Value(6.0), Named(2.0)
+    assert (a - b).data == 4.0 and (a / b).data == 3.0
+    assert (a - b).parents == (a, b)
