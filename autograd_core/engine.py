@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from .grad_mode import enable_grad
 
+
 def _ordered(root, include_leaves: bool) -> list:
     """Depth-first and iterative. A node popped the first time is marked `expanded` and pushed
     back under its parents; popped again, all its parents are in `order`, so it goes there too

@@ -84,7 +84,7 @@ def _constant(x, op: Op) -> "Value":
 
 
 def _binary_method(op: Op):
-    """`self op other` as a method; `_reflected(method)` gives `other op self`."""
+    """`self op other` as a method; `_reflected(method, op)` gives `other op self`."""
     forward = op.forward
 
     def method(self, other):
@@ -110,10 +110,9 @@ def _binary_method(op: Op):
     return method
 
 
-def _reflected(method):
-    """`other op self`: Python calls it for a number `other` (or a Value, when self's type subclasses
-    Value)."""
-    op = OPS[method.__name__.strip("_")]
+def _reflected(method, op: Op):
+    """`other op self` from `method` (= `self op other`): Python calls it for a number `other` (or
+    a Value, when self's type subclasses Value)."""
 
     def reflected(self, other):
         return method(other if isinstance(other, Value) else _constant(other, op), self)
@@ -203,13 +202,13 @@ class Value:
     # --- arithmetic ------------------------------------------------------------------------------
 
     __add__ = _binary_method(OPS["add"])
-    __radd__ = _reflected(__add__)  # other + self
+    __radd__ = _reflected(__add__, OPS["add"])  # other + self
     __sub__ = _binary_method(OPS["sub"])
-    __rsub__ = _reflected(__sub__)  # other - self
+    __rsub__ = _reflected(__sub__, OPS["sub"])  # other - self
     __mul__ = _binary_method(OPS["mul"])
-    __rmul__ = _reflected(__mul__)  # other * self
+    __rmul__ = _reflected(__mul__, OPS["mul"])  # other * self
     __truediv__ = _binary_method(OPS["div"])
-    __rtruediv__ = _reflected(__truediv__)  # other / self
+    __rtruediv__ = _reflected(__truediv__, OPS["div"])  # other / self
     __neg__ = _unary_method(OPS["neg"])
     __abs__ = _unary_method(OPS["abs"])
     _power = _binary_method(OPS["power"])
