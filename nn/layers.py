@@ -217,8 +217,8 @@ class MLP(Module):
     def forward(self, x):
         """The network's output: a Value if the last layer has one neuron, else a list of Values."""
         h = _lift(x, self.nin, "MLP")
-        for layer in self.layers:
-            h = layer._fire(h)
+        for layer in self.layers:  # layer._fire(h) is layer(h) without checking h again
+            h = layer._fire(h) if not layer._forward_hooks else layer._call_hooks((h,), layer._fire(h))
         return h[0] if len(h) == 1 else h
 
     def config(self) -> dict:

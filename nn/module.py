@@ -22,6 +22,27 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list
 
 
+class RemovableHandle:
+    """What `register_forward_hook` returns: `remove()` takes the hook off again (idempotent)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        """Stop calling the hook."""
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.remove()
+
+
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
@@ -34,9 +55,31 @@ class Module:
     """
 
     training: bool = True
+    _forward_hooks: dict = {}  # shared empty default; register_forward_hook gives a module its own
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        return self._call_hooks(args, out) if self._forward_hooks else out
+
+    def _call_hooks(self, args: tuple, out):
+        """Run the forward hooks on (args, out); a hook's non-None return replaces `out`."""
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    def register_forward_hook(self, hook) -> "RemovableHandle":
+        """Call `hook(module, args, output)` after every forward; a non-None return replaces the
+        output (PyTorch's `register_forward_hook`). Returns a handle: `handle.remove()` undoes it."""
+        if not callable(hook):
+            raise TypeError(f"register_forward_hook expects a function hook(module, args, output), "
+                            f"got {type(hook).__name__}")
+        if "_forward_hooks" not in vars(self):
+            self._forward_hooks = {}
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
 
     def forward(self, *args, **kwargs):
         """The computation; every subclass defines it."""

@@ -290,3 +290,24 @@ def test_module_repr_is_readable():
     seq = repr(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.LeakyReLU(0.2)))
     assert seq == ("Sequential(\n  (0): Linear(nin=2, nout=3, bias=True)\n  (1): ReLU()\n"
                    "  (2): LeakyReLU(slope=0.2)\n)")
+
+
+def test_forward_hook_sees_args_and_output_and_can_be_removed():
+    model = nn.MLP(2, [3, 1], seed=0)
+    seen = []
+    handle = model.layers[0].register_forward_hook(lambda m, args, out: seen.append((m, args, out)))
+    out = model([1.0, 2.0])
+    assert len(seen) == 1 and seen[0][0] is model.layers[0]
+    assert [getattr(v, 'data', v) for v in seen[0][1][0]] == [1.0, 2.0]
+    assert seen[0][2] == list(seen[0][2]) and len(seen[0][2]) == 3
+    handle.remove()
+    model([1.0, 2.0])
+    assert len(seen) == 1, f"hook still called after remove(): {len(seen)} calls"
+    assert isinstance(out, Value)
+
+
+def test_forward_hook_return_value_replaces_output():
+    model = nn.MLP(2, [1], seed=0)
+    with model.register_forward_hook(lambda m, args, out: 42.0):
+        assert model([1.0, 2.0]) == 42.0
+    assert model([1.0, 2.0]) != 42.0
