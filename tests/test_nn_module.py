@@ -10,14 +10,14 @@ from autograd_core import Value
 
 
 class Affine(nn.Module):
-    """A custom module: a Value, a list of Values, a dict of Values, a submodule, a private cache."""
+    """A custom module: a Parameter, a list and a dict of them, a submodule, a private cache."""
 
     def __init__(self):
-        self.scale = Value(2.0)
-        self.shifts = [Value(0.5), Value(-0.5)]
-        self.extra = {"a": Value(1.0)}
+        self.scale = nn.Parameter(2.0)
+        self.shifts = [nn.Parameter(0.5), nn.Parameter(-0.5)]
+        self.extra = {"a": nn.Parameter(1.0)}
         self.inner = nn.Linear(2, 1, seed=0)
-        self._cache = [Value(99.0)]  # private: not a parameter
+        self._cache = [nn.Parameter(99.0)]  # private: not a parameter
 
     def forward(self, x):
         return self.inner([self.scale * x[0] + self.shifts[0], x[1] + self.shifts[1]])[0]
@@ -30,7 +30,7 @@ def snapshot(model):
 # --- finding parameters ----------------------------------------------------------------------------
 
 
-def test_module_named_parameters_walks_values_lists_dicts_and_submodules():
+def test_module_named_parameters_walks_parameters_lists_dicts_and_submodules():
     names = [n for n, _ in Affine().named_parameters()]
     assert names == ["scale", "shifts.0", "shifts.1", "extra.a", "inner.weight.0.0",
                      "inner.weight.0.1", "inner.bias.0"], names
@@ -228,7 +228,7 @@ def test_module_load_corrupted_number_fails_checksum_and_changes_nothing(tmp_pat
     lambda p: p.write_text(""),
     lambda p: p.write_text("[1, 2, 3]"),
     lambda p: p.write_text('{"format": "something else"}'),
-    lambda p: p.write_text(p.read_text().replace('"version": 1', '"version": 99')),
+    lambda p: p.write_text(p.read_text().replace('"version": 2', '"version": 99')),
     lambda p: p.write_text(p.read_text().replace("0.", "NaN", 1)),
 ], ids=["binary", "empty", "list", "wrong-format", "wrong-version", "nan"])
 def test_module_load_damaged_file_raises_clear_error_and_changes_nothing(tmp_path, damage):
