@@ -8,13 +8,12 @@ notebook 04 builds one.
 
 from __future__ import annotations
 
-import math
-import numbers
 import warnings
 from typing import Any, Iterator, Mapping, NamedTuple
 
 from autograd_core import Value
 
+from . import validation
 from .serialization import read_checkpoint, save_module
 
 
@@ -268,8 +267,11 @@ def _walk_attr(attr, name, seen_modules, seen_values, params, modules) -> None:
 
 
 def _is_finite_real(x) -> bool:
-    return (isinstance(x, numbers.Real) and not isinstance(x, bool) and not isinstance(x, Value)
-            and math.isfinite(x))
+    try:
+        validation.real("weight", x)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _without_init(config):
