@@ -1,7 +1,7 @@
 """nn: neural networks on autograd_core, with PyTorch's names, signatures and numerics.
 
-Read module.py (the Module base class and Parameter), then layers.py, losses.py, optim.py and schedulers.py;
-data.py, train.py and plots.py train and show a model; cli.py is `python -m nn train`;
+Read module.py (the Module base class and Parameter), then layers.py, losses.py, optim.py and
+schedulers.py; data.py, train.py and plots.py train and show a model; cli.py is `python -m nn train`;
 torch_bridge.py moves a model to PyTorch and back (`to_torch`, `from_torch`).
 Notebooks 04-06 build and train models with these pieces.
 """

@@ -137,7 +137,8 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter from its `.grad`; raise and change nothing if anything is off."""
-        hypers = [self._check_hyper(self._settings(g)) for g in self.param_groups]  # set behind our back?
+        # settings are checked every step: a bad lr written into a group fails here, changing nothing
+        hypers = [self._check_hyper(self._settings(g)) for g in self.param_groups]
         updates, offset = [], 0
         for group, hyper, state in zip(self.param_groups, hypers, self._state):
             updates.append(self._group_update(group["params"], hyper, state, offset))
@@ -187,7 +188,8 @@ class Optimizer:
         for group, group_state in zip(self.param_groups, self._state):
             ids = list(range(index, index + len(group["params"])))
             index += len(ids)
-            settings = {k: list(v) if isinstance(v, tuple) else v for k, v in group.items() if k != "params"}
+            settings = {k: list(v) if isinstance(v, tuple) else v for k, v in group.items()
+                        if k != "params"}
             groups.append({**settings, "params": ids})
             if group_state["step"] == 0:
                 continue  # PyTorch, too, has no state for a parameter before its first step

@@ -18,8 +18,10 @@ __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnea
            "OneCycleLR", "LambdaLR"]
 
 
-def _lr(name: str, value) -> float:
-    return validation.non_negative(name, value)
+def _lrs(name: str, values, n: int) -> list[float]:
+    """`values` as a list of `n` learning rates (finite floats >= 0), one per param group."""
+    return [validation.non_negative(f"{name}[{i}]", v)
+            for i, v in enumerate(validation.finite_floats(name, values, n))]
 
 
 class LRScheduler:
@@ -97,7 +99,8 @@ class LRScheduler:
         expected = {"type", "last_epoch", "step_count", "base_lrs", "last_lr", *self._settings}
         if not isinstance(state_dict, dict) or set(state_dict) != expected:
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
-            raise ValueError(f"{where}: expected keys {sorted(expected)}, got {got}; nothing was changed")
+            raise ValueError(f"{where}: expected keys {sorted(expected)}, got {got}; "
+                             f"nothing was changed")
         if state_dict["type"] != type(self).__name__:
             raise ValueError(f"{where}: this state belongs to a {state_dict['type']!r}; "
                              f"nothing was changed")
@@ -105,8 +108,8 @@ class LRScheduler:
         try:
             last_epoch = validation.integer("last_epoch", state_dict["last_epoch"], minimum=-1)
             step_count = validation.integer("step_count", state_dict["step_count"], minimum=0)
-            base_lrs = [_lr("base_lrs", v) for v in validation.finite_floats("base_lrs", state_dict["base_lrs"], n)]
-            last_lr = [_lr("last_lr", v) for v in validation.finite_floats("last_lr", state_dict["last_lr"], n)]
+            base_lrs = _lrs("base_lrs", state_dict["base_lrs"], n)
+            last_lr = _lrs("last_lr", state_dict["last_lr"], n)
             settings = self._check_settings({k: state_dict[k] for k in self._settings})
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{where}: {exc}; nothing was changed") from None

@@ -215,8 +215,8 @@ def _parse(path) -> dict:
     try:
         payload = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-        raise ValueError(f"{path}: not valid JSON ({exc}); the file is truncated or corrupted. "
-                         f"Nothing was loaded; save the model again or use another checkpoint.") from None
+        raise ValueError(f"{path}: not valid JSON ({exc}); the file is truncated or corrupted. Nothing "
+                         f"was loaded; save the model again or use another checkpoint.") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"{path}: not a model file written by Module.save() "
                          f"(expected \"format\": \"{FORMAT}\")")

@@ -28,7 +28,8 @@ def boolean(name: str, value) -> bool:
 def finite_floats(name: str, values, length: int | None = None) -> list[float]:
     """`values` (a list or tuple of finite real numbers, `length` of them if given) as floats."""
     if not isinstance(values, (list, tuple)):
-        raise TypeError(f"{name} must be a list of numbers, got {type(values).__name__} {_shown(values)}")
+        raise TypeError(f"{name} must be a list of numbers, got {type(values).__name__} "
+                        f"{_shown(values)}")
     if length is not None and len(values) != length:
         raise ValueError(f"{name} must hold {length} numbers, got {len(values)}")
     return [real(f"{name}[{i}]", v) for i, v in enumerate(values)]
@@ -39,7 +40,8 @@ def mapping(name: str, value, *, keys: Iterable[str] | None = None) -> dict:
     if not isinstance(value, dict):
         raise TypeError(f"{name} must be a dict, got {type(value).__name__} {_shown(value)}")
     if keys is not None and set(value) != set(keys):
-        raise ValueError(f"{name} must have exactly the keys {sorted(keys)}, got {sorted(map(str, value))}")
+        raise ValueError(f"{name} must have exactly the keys {sorted(keys)}, "
+                         f"got {sorted(map(str, value))}")
     return value
 
 

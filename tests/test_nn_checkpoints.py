@@ -128,6 +128,9 @@ def test_save_writes_version_2(tmp_path):
 # --- nesting depth ---------------------------------------------------------------------------------
 
 
+TOO_DEEP = f"nests modules 400 deep; the limit is {serialization.MAX_DEPTH}"
+
+
 def _nested(depth):
     model = nn.Linear(2, 2, seed=0)
     for _ in range(depth - 1):
@@ -143,7 +146,7 @@ def test_save_and_load_work_at_the_depth_limit(tmp_path):
 
 
 def test_save_refuses_a_model_nested_past_the_limit(tmp_path):
-    with pytest.raises(ValueError, match=f"nests modules 400 deep; the limit is {serialization.MAX_DEPTH}"):
+    with pytest.raises(ValueError, match=TOO_DEEP):
         _nested(400).save(tmp_path / "deep.json")
     assert os.listdir(tmp_path) == []
 
@@ -154,7 +157,7 @@ def test_load_refuses_a_file_nested_past_the_limit_with_the_same_message(tmp_pat
         architecture = {"type": "Sequential", "modules": [architecture]}
     state = {"0." * 399 + name: 0.0 for name in ("weight.0.0", "weight.0.1", "weight.1.0",
                                                  "weight.1.1", "bias.0", "bias.1")}
-    with pytest.raises(ValueError, match=f"nests modules 400 deep; the limit is {serialization.MAX_DEPTH}"):
+    with pytest.raises(ValueError, match=TOO_DEEP):
         nn.load(_hostile(tmp_path, architecture, state))
 
 
@@ -229,4 +232,5 @@ def test_save_killed_at_random_moments_leaves_a_loadable_file_and_no_litter(tmp_
         litter_seen += any(name.endswith(".nn-save.tmp") for name in os.listdir(tmp_path))
     nn.MLP(2, [1], seed=0).save(tmp_path / "next.json")
     left = sorted(os.listdir(tmp_path))
-    assert left == ["model.json", "next.json"], f"after the next save ({litter_seen} kills left litter): {left}"
+    assert left == ["model.json", "next.json"], (f"after the next save ({litter_seen} of 30 kills "
+                                                 f"left temp files): {left}")

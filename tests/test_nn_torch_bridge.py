@@ -1,4 +1,5 @@
-"""nn.to_torch / nn.from_torch: same weights, outputs and gradients to 1e-12 both ways; torch optional."""
+"""nn.to_torch / nn.from_torch: same weights, outputs and gradients to 1e-12 both ways; torch is
+optional. Also Linear's PyTorch keywords."""
 
 import math
 import os
