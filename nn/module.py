@@ -20,7 +20,7 @@ from .serialization import read_checkpoint, save_module
 class Parameter(Value):
     """A Value that is a model's parameter (torch.nn.Parameter): a Module attribute registers it."""
 
-    __slots__ = ()  # no per-instance cost: a Parameter is exactly as big and fast as a Value
+    __slots__ = ()  # no per-instance cost: a Parameter is exactly as big as a Value
 
     def __repr__(self) -> str:
         return "Parameter" + Value.__repr__(self)[len("Value"):]
