@@ -130,7 +130,7 @@ class LiveView(Callback):
     def _print_line(self, final: bool) -> None:
         out = self.file if self.file is not None else sys.stderr
         if self.steps:
-            out.write(("live: " if not final else "live, final: ") + self.summary() + "\n")
+            out.write(("live: " if not final else "live (final): ") + self.summary() + "\n")
             out.flush()
 
     def summary(self) -> str:
