@@ -283,8 +283,8 @@ class Diagnostics(Callback):
         rows = [head]
         for trace in self.layers.values():
             s = trace.last()
-            rows.append(f"{trace.name:14.14} {trace.kind:8.8} {_fmt(s['mean'], '9.3f')} "
-                        f"{_fmt(s['std'], '8.3f')} {_fmt(s['saturated'], '9.0%')} "
+            rows.append(f"{trace.name:14.14} {trace.kind:8.8} {_fmt(s['mean'], '9.3g')} "
+                        f"{_fmt(s['std'], '8.3g')} {_fmt(s['saturated'], '9.0%')} "
                         f"{_fmt(s['dead'], '6.0%')} {_fmt(s['grad_std'], '9.2e')} "
                         f"{_fmt(s['weight_grad_std'], '10.2e')} {_fmt(s['update_ratio'], '14.2f')}")
         return "\n".join(rows)

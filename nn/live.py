@@ -147,7 +147,7 @@ class LiveView(Callback):
 
     # --- drawing ----------------------------------------------------------------------------------
 
-    def render_png(self, dpi: int = 72) -> bytes:
+    def render_png(self, dpi: int = 90) -> bytes:
         """The current picture as PNG bytes (drawn without pyplot, so Jupyter shows it only here)."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure

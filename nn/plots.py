@@ -258,7 +258,8 @@ def _histogram_lines(diagnostics, key: str, layers, bins: int, xlabel: str, titl
                 label=_layer_label(trace, key))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
-    ax.set_title(f"{title} (step {diagnostics.steps[-1]})", fontsize="medium")
+    at = f" (step {diagnostics.steps[-1]})" if len(diagnostics.steps) > 1 else ""
+    ax.set_title(title + at, fontsize="medium")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", title="layer")
     return _finish(plt, fig)
