@@ -80,6 +80,8 @@ def _flat(output) -> list:
     if isinstance(output, Value):
         return [output]
     if isinstance(output, (list, tuple)):
+        if all(type(v) is Value for v in output):  # a layer's list of outputs: the usual case
+            return output
         return [v for item in output for v in _flat(item)]
     return []
 
