@@ -198,7 +198,7 @@ class LiveView(Callback):
                    linewidths=0.4, c=[colours[_number(t)] for t in self.y], zorder=3)
         ax.set_xlabel("x[0]")
         ax.set_ylabel("x[1]")
-        ax.set_title("Decision boundary (predicted class shaded)", fontsize="medium")
+        ax.set_title("Decision boundary (shade: predicted, dots: true class)", fontsize="medium")
 
 
 def _grid(X: Sequence, n: int, margin: float = 0.15):
