@@ -310,10 +310,22 @@ def test_jupyterlab_player_frame_fits_the_output_area(checked, title):
         f"(screenshot {shot})")
 
 
-def test_jupyterlab_widget_player_has_a_slider(checked):
+def test_jupyterlab_widget_player_right_arrow_steps_and_keeps_the_cell(checked):
     cell = _code_cell(checked, "# The widget step player")
-    sliders = cell.locator(".widget-slider, .jupyter-widget-slider, .widget-hslider").count()
-    assert sliders >= 1, "the widget player shows no slider (is the ipywidgets lab extension there?)"
+    handle = cell.locator("[role=slider]").first
+    handle.click()
+    active = "() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].findIndex(" \
+             "c => c.classList.contains('jp-mod-active'))"
+    before = (cell.locator(".widget-readout").inner_text(), checked.evaluate(active))
+    checked.keyboard.press("ArrowRight")
+    deadline = time.monotonic() + 5  # the readout follows the slider's model, a moment later
+    while cell.locator(".widget-readout").inner_text() == before[0] and time.monotonic() < deadline:
+        checked.wait_for_timeout(100)
+    after = (cell.locator(".widget-readout").inner_text(), checked.evaluate(active))
+    shot = _shoot(cell.locator(".jp-OutputArea"), "6-widget-player-arrow")
+    assert after == (str(int(before[0]) + 1), before[1]), (
+        f"ArrowRight on the widget slider: (step, active cell) {before} -> {after}; expected the "
+        f"next step in the same cell (screenshot {shot})")
 
 
 @pytest.mark.skipif(not _have("nn.live"), reason="nn.live (the live training view) is not in this "
