@@ -344,7 +344,7 @@ def test_jupyterlab_diagnostics_plots_appear(checked):
     cell = _code_cell(checked, "# Per-layer diagnostics")
     images = cell.locator('.jp-OutputArea-output[data-mime-type="image/png"] img').count()
     shot = _shoot(cell, "8-diagnostics")
-    assert images >= 1, f"the diagnostics cell shows {images} plot images (screenshot {shot})"
+    assert images >= 2, f"the diagnostics cell shows {images} plot images, expected 2 (screenshot {shot})"
 
 
 def test_jupyterlab_no_cell_shows_an_error(checked):
