@@ -18,7 +18,7 @@ import threading
 from typing import Callable
 
 from .engine import topological_order
-from .grad_mode import is_grad_enabled
+from .grad_mode import enable_grad, is_grad_enabled
 from .ops import NARY, OPS, Op
 from .value import Value, _as_float, _data
 
@@ -474,7 +474,8 @@ def _run_traced(f: Callable, args: list) -> tuple:
         for name, attr in patches.items():
             setattr(Value, name, attr)
         try:
-            result = f(*args)
+            with enable_grad():  # a first call under no_grad() still needs the graph
+                result = f(*args)
         finally:
             for name, attr in saved.items():
                 setattr(Value, name, attr)
@@ -1323,3 +1324,55 @@ def _batched_backward(g: _Graph, code: _Code, b: _Batch, bodies: list, arg_names
     lines += ["# backward: the shared nodes before the samples"]
     lines += _backward_lines(b.before, code.ref, code.gref, assigned)
     return lines, assigned
+
+
+# --- training: the loss of a model on a batch, compiled per batch shape (fit(..., compile=True)) ---
+
+
+class LossCompiler:
+    """`objective([model(x) for x in X], y)` compiled once per batch shape; what `fit` runs.
+
+    Calling it on a batch returns (objective, the model's outputs), as floats, and adds the
+    objective's gradients to the parameters' `.grad` (under `no_grad()`: the forward only), with
+    the same floats as the uncompiled forward and `backward()`. Targets are arguments of the compiled
+    code (one compile serves every batch of that shape) unless `static_targets`: then they are
+    constants of it (needed when the objective reads them as Python numbers, e.g. class indices),
+    and each distinct set of targets is compiled once.
+    """
+
+    def __init__(self, model: Callable, objective: Callable, *, static_targets: bool = False) -> None:
+        if not callable(model) or not callable(objective):
+            raise TypeError("LossCompiler(model, objective): both must be callable: the model maps "
+                            "one input row to its output, objective(outputs, targets) -> Value")
+        self.model, self.objective, self.static_targets = model, objective, bool(static_targets)
+        self.compiled: dict = {}  # batch shape (and targets, if static) -> Compiled
+
+    def __call__(self, X, y) -> tuple:
+        X = X.tolist() if callable(getattr(X, "tolist", None)) else list(X)
+        y = y.tolist() if callable(getattr(y, "tolist", None)) else list(y)
+        key = (_shape_of(X, "LossCompiler: X"), _shape_of(y, "LossCompiler: y"))
+        if self.static_targets:
+            key += (repr(y),)
+        compiled = self.compiled.get(key)
+        if compiled is None:
+            compiled = self.compiled[key] = self._compile(X, y)
+        return compiled(X) if self.static_targets else compiled(X, y)
+
+    def _compile(self, X: list, y: list) -> Compiled:
+        model, objective = self.model, self.objective
+        names = model if callable(getattr(model, "named_parameters", None)) else None
+        if self.static_targets:
+            def loss(X):
+                outputs = [model(x) for x in X]
+                return objective(outputs, y), outputs
+            return compile(loss, X, names=names)
+
+        def loss(X, y):
+            outputs = [model(x) for x in X]
+            return objective(outputs, y), outputs
+        return compile(loss, X, y, names=names)
+
+
+def compile_loss(model: Callable, objective: Callable, *, static_targets: bool = False) -> LossCompiler:
+    """`LossCompiler(model, objective)`: the batch loss of a model, compiled per batch shape."""
+    return LossCompiler(model, objective, static_targets=static_targets)
