@@ -340,6 +340,15 @@ def _times(grad: str, local: str) -> str:
 _DATA_SLOT = Value.__dict__["data"]  # the `data` slot's own descriptor
 _LIBRARY = os.path.dirname(os.path.abspath(__file__))
 _TRACE_LOCK = threading.Lock()  # one trace at a time: tracing patches class Value
+_FILES: dict = {}  # a code object's file name -> is it in autograd_core?
+
+
+def _in_library(filename: str) -> bool:
+    """True for code in this package: its reads of `.data` are the ops' own, not f's."""
+    inside = _FILES.get(filename)
+    if inside is None:
+        inside = _FILES[filename] = os.path.abspath(filename).startswith(_LIBRARY + os.sep)
+    return inside
 
 
 class _TracedFloat(float):
@@ -352,7 +361,7 @@ class _TracedFloat(float):
         return self
 
     def __float__(self) -> float:
-        if sys._getframe(1).f_code.co_filename.startswith(_LIBRARY):  # Value(x.data), x - x.data
+        if _in_library(sys._getframe(1).f_code.co_filename):  # Value(x.data), x - x.data
             self.recorder.pending = (float.__float__(self), self.node)
         else:
             self.recorder.escape(self.node, "float(...)")
@@ -437,7 +446,7 @@ def _patches(rec: _Recorder) -> dict:
 
     def data(self):
         value = _DATA_SLOT.__get__(self, Value)
-        if sys._getframe(1).f_code.co_filename.startswith(_LIBRARY) or not rec.traced(self):
+        if _in_library(sys._getframe(1).f_code.co_filename) or not rec.traced(self):
             return value
         return _TracedFloat(value, self, rec)
 
@@ -780,9 +789,26 @@ def _floats(x, shape, where: str):
     if len(x) != len(shape):
         raise ValueError(f"{where}: expected {len(shape)} items, as in the example it was compiled "
                          f"for, got {len(x)}; compile again for another shape")
-    if all(s is None for s in shape):  # a row of numbers: the common case, kept quick
-        return [v if type(v) is float else _floats(v, None, f"{where}[{i}]") for i, v in enumerate(x)]
+    if shape in _ROWS:  # a row of numbers: the common case, kept quick
+        row = [v if type(v) is float else None for v in x]
+        if None not in row:
+            return row
+        return [_floats(v, None, f"{where}[{i}]") for i, v in enumerate(x)]
     return [_floats(item, s, f"{where}[{i}]") for i, (item, s) in enumerate(zip(x, shape))]
+
+
+class _Rows(dict):
+    """Shapes that are rows of numbers: (None, None, ...) of any length."""
+
+    def __missing__(self, shape) -> bool:
+        self[shape] = all(s is None for s in shape)
+        return self[shape]
+
+    def __contains__(self, shape) -> bool:
+        return self[shape]
+
+
+_ROWS = _Rows()
 
 
 def _lift(x, name: str, arg: int, path: tuple, leaves: dict):
