@@ -22,7 +22,8 @@ from .grad_mode import enable_grad, is_grad_enabled
 from .ops import NARY, OPS, Op
 from .value import Value, _as_float, _data
 
-__all__ = ["Compiled", "DataDependentError", "LossCompiler", "compile", "compile_loss"]
+__all__ = ["Compiled", "DataDependentError", "LossCompiler", "compile", "compile_loss",
+           "op_code"]
 
 MAX_TRACES = 8  # traces kept per compiled function before a changing graph is refused
 MAX_VARIANTS = 16  # distinct per-sample graphs in one batch loop (else straight-line code)
@@ -281,6 +282,24 @@ def _derivative_template(op: Op, n: int) -> tuple:
             _TEMPLATES[key] = (f"{{tmp}} = {_call('derivative', op, names)}",
                                [f"{{tmp}}[{i}]" for i in range(n)])
     return _TEMPLATES[key]
+
+
+def op_code(op: "Op | str", inputs: tuple = ("x", "y"), out: str = "out") -> tuple:
+    """(forward, [local derivative per input]) of an op as the Python lines the compiler writes,
+    e.g. op_code("tanh", ("x",)) -> ("tanh(x)", ["(1.0 - (out * out))"]): its rule run on names."""
+    op = OPS[op] if isinstance(op, str) else op
+    if op.params and OPS.get(op.name) is op:
+        op = op.bind()  # its settings' defaults, as Value's methods use them
+    n = op.arity or len(inputs)
+    if len(inputs) < n:
+        raise ValueError(f"op_code: {op.name} takes {n} inputs, got names {inputs!r}")
+    names = list(inputs[:n])
+    setup, locals_ = _derivative_template(op, n)
+    fill = {"out": out, "tmp": "d"}
+    derivatives = [local.format(*names, **fill) for local in locals_]
+    if setup is not None:
+        derivatives = [f"{setup.format(*names, **fill)}; then {d}" for d in derivatives]
+    return _forward_template(op, n).format(*names), derivatives
 
 
 class _GradSlot:
