@@ -10,6 +10,7 @@ import builtins
 import inspect
 import keyword
 import math
+import numbers
 import os
 import random
 import re
@@ -20,7 +21,7 @@ from typing import Callable
 from .engine import topological_order
 from .grad_mode import enable_grad, is_grad_enabled
 from .ops import NARY, OPS, Op
-from .value import Value, _as_float, _data
+from .value import Value
 
 __all__ = ["Compiled", "DataDependentError", "LossCompiler", "compile", "compile_loss",
            "op_code"]
@@ -113,6 +114,8 @@ class _Sym:
 
     def __getattr__(self, name: str):
         """`x.exp()` inside a rule (the ops.py helpers call it): a call of that op's forward."""
+        if name == "data":  # `x.data` of a float-to-be is itself
+            return self
         op = OPS.get(name)
         if op is None or op.arity != 1:
             raise _Unsymbolic(f"a rule called .{name}() on a symbol")
@@ -358,7 +361,7 @@ def _times(grad: str, local: str) -> str:
 
 _DATA_SLOT = Value.__dict__["data"]  # the `data` slot's own descriptor
 _LIBRARY = os.path.dirname(os.path.abspath(__file__))
-_TRACE_LOCK = threading.Lock()  # one trace at a time: tracing patches class Value
+_TRACE_LOCK = threading.RLock()  # one trace at a time: tracing patches class Value
 _FILES: dict = {}  # a code object's file name -> is it in autograd_core?
 
 
@@ -473,7 +476,7 @@ def _patches(rec: _Recorder) -> dict:
         def method(self, other):
             right = other.node if isinstance(other, _TracedFloat) else other
             if not isinstance(right, Value):
-                right = _data(right, symbol)
+                right = _number(right, f"Value {symbol} other")
             if threading.get_ident() != rec.thread:
                 return _OPERATORS[symbol](self.data, right.data if isinstance(right, Value) else right)
             return rec.compare(self, symbol, right)
@@ -594,6 +597,8 @@ class _Names:
         base = re.sub(r"\W+", "_", text).strip("_") or "v"
         if base[0].isdigit():
             base = f"p_{base}"
+        if not base.isidentifier():
+            base = "v"
         name, k = base, 1
         while name in self.used:
             name, k = f"{base}_{k}", k + 1
@@ -602,7 +607,8 @@ class _Names:
 
 
 def _comment(v: Value) -> str:
-    return f"  # {v.label}" if v.label else ""
+    label = " ".join(str(v.label).split())  # a label with a newline must not end the comment
+    return f"  # {label}" if label else ""
 
 
 def _guard_line(guard, ref: Callable, fail: str = "raise _GuardFailed") -> str:
@@ -781,6 +787,18 @@ def _indent(lines: list) -> list:
 # --- arguments: numbers, or nested lists of numbers, of the example's shape ------------------------
 
 
+def _number(x, where: str) -> float:
+    """x as a float if it is a real number (int, bool, numpy scalar), else a TypeError naming it."""
+    if type(x) is float:
+        return x
+    kind = getattr(getattr(x, "dtype", None), "kind", "")
+    if (isinstance(x, numbers.Real) and not isinstance(x, Value)) or (
+            kind in ("b", "i", "u", "f") and getattr(x, "ndim", 1) == 0):
+        return float(x)
+    raise TypeError(f"{where}: expected a real number (int or float), got {type(x).__name__} "
+                    f"{x!r:.40}")
+
+
 def _shape_of(x, where: str):
     """None for a number, else a tuple of the items' shapes (a TypeError for anything else)."""
     if callable(getattr(x, "tolist", None)) and getattr(x, "ndim", 0):
@@ -799,7 +817,7 @@ def _floats(x, shape, where: str):
         if isinstance(x, Value):
             raise TypeError(f"{where}: got a Value; a compiled function takes plain numbers "
                             f"(use value.data), and finds the parameters itself")
-        return _as_float(x, where)
+        return _number(x, where)
     if callable(getattr(x, "tolist", None)) and getattr(x, "ndim", 0):
         x = x.tolist()
     if not isinstance(x, (list, tuple)):
@@ -898,13 +916,9 @@ class _Program:
         namespace["_check_kinds"] = check_kinds
         count = len(self.signatures)
         namespace["_ORDERS"] = [(k, *(j for j in range(count) if j != k)) for k in traced]
-        exec(compile_source(source), namespace)  # noqa: S102 - source we generated
+        code = builtins.compile(source, "<autograd_core.compile>", "exec")
+        exec(code, namespace)  # noqa: S102 - source we generated
         self.forward, self.forward_backward = namespace["forward"], namespace["forward_backward"]
-
-
-def compile_source(source: str):
-    """Python's compile() of generated source (the builtin, shadowed by `compile` here)."""
-    return builtins.compile(source, "<autograd_core.compile>", "exec")
 
 
 class Compiled:
@@ -947,6 +961,7 @@ class Compiled:
         return len(self._programs)
 
     def __call__(self, *args):
+        """f's output for these numbers (see the class); traces again if a guard fails."""
         values = self._check(args)
         grad = is_grad_enabled()
         for program in reversed(self._programs):
@@ -1393,6 +1408,7 @@ class LossCompiler:
         self.compiled: dict = {}  # batch shape (and targets, if static) -> Compiled
 
     def __call__(self, X, y) -> tuple:
+        """(objective, outputs) on the batch (X, y), as floats; the gradients go to `.grad`."""
         X = X.tolist() if callable(getattr(X, "tolist", None)) else list(X)
         y = y.tolist() if callable(getattr(y, "tolist", None)) else list(y)
         key = (_shape_of(X, "LossCompiler: X"), _shape_of(y, "LossCompiler: y"))

@@ -142,6 +142,23 @@ def test_compile_mlp_losses_match_eager(kind, batched):
             p.data += rng.uniform(-0.3, 0.3)
 
 
+@pytest.mark.parametrize("kind", list(LOSSES))
+def test_compile_mlp_losses_under_no_grad_match_eager(kind):
+    nout, loss_fn = LOSSES[kind]
+    X, y = moons()
+    model = nn.MLP(2, [6, nout], seed=5)
+
+    def f(X):
+        return loss_fn([model(x) for x in X], y)
+
+    c = compile(f, X)
+    model.zero_grad()
+    with no_grad():
+        got, expected = c(X), f(X).data
+    grads = [p.grad for p in model.parameters()]
+    assert got == expected and not any(grads), f"{kind}: {got} vs {expected}, grads {grads[:3]}"
+
+
 def test_compile_batched_and_straight_line_code_agree():
     X, y = moons()
     model = nn.MLP(2, [5, 1], seed=2)
