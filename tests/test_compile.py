@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from autograd_core import OPS, Op, Value, apply_op, compile, dot, no_grad
+from autograd_core import OPS, Op, Value, apply_op, compile, dot, no_grad, sum_values
 from autograd_core.compiler import DataDependentError, compile_loss
 from op_cases import CASES, IDS, draw_point
 from programs import programs, run
@@ -74,6 +74,22 @@ def test_compile_argument_grads_match_eager(program):
     value, grads = compile(f, *inputs, argnums=tuple(range(len(inputs))))(*inputs)
     assert value == out.data and list(grads) == [x.grad for x in xs], (
         f"eager {out.data} {[x.grad for x in xs]}, compiled {value} {grads}")
+
+
+@settings(max_examples=40, deadline=None)
+@given(programs(), st.integers(2, 5))
+def test_compile_batch_loop_of_random_per_sample_graphs_matches_eager(program, n):
+    inputs, steps = program
+    params = [Value(x) for x in inputs]
+    rows = [[(i + 1) * 0.37 * (j - 1.5) for j in range(len(inputs))] for i in range(n)]
+
+    def f(X):
+        outs = [run(steps, [p * x for p, x in zip(params, row)]) for row in X]
+        return sum_values(outs) / len(outs) + dot(params, params)
+
+    c = compile(f, rows)
+    assert c._programs[-1].batched, "expected a loop over the samples"
+    assert_same(eager(f, [rows], params), compiled_run(c, [rows], params), f"program {steps}")
 
 
 @pytest.mark.parametrize("name, params", CASES, ids=IDS)
