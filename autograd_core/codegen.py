@@ -450,7 +450,9 @@ def _structure_code(structure, ref: Callable) -> str:
         return ref(structure)
     if isinstance(structure, (list, tuple)):
         inner = ", ".join(_structure_code(item, ref) for item in structure)
-        return f"[{inner}]" if isinstance(structure, list) else f"({inner}{',' if len(structure) == 1 else ''})"
+        if isinstance(structure, list):
+            return f"[{inner}]"
+        return f"({inner}{',' if len(structure) == 1 else ''})"
     return _literal(structure)
 
 
@@ -628,7 +630,8 @@ class _Batch:
         sizes = [len(s) for s in shapes if isinstance(s, tuple)]
         self.n = sizes[0] if sizes else 0
         self.batched = [isinstance(s, tuple) and len(s) == self.n for s in shapes]
-        self.row_shapes = [s[0] if b and len(set(s)) == 1 else None for s, b in zip(shapes, self.batched)]
+        self.row_shapes = [s[0] if b and len(set(s)) == 1 else None
+                           for s, b in zip(shapes, self.batched)]
         self.owner: dict = {}
         self.ok = self.n >= 2 and all(not b or len(set(s)) == 1 for s, b in zip(shapes, self.batched))
         if self.ok:

@@ -285,7 +285,7 @@ def test_compile_batch_samples_may_switch_branches_between_calls():
         assert_same(eager(f, [X, y], params), compiled_run(c, [X, y], params), f"bias {b}")
 
 
-# --- arguments and source ------------------------------------------------------------------------------
+# --- arguments and source ---------------------------------------------------------------------
 
 
 def test_compile_wrong_argument_count_is_a_type_error():
