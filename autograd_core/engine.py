@@ -204,8 +204,8 @@ def _backward_fast(root, seed: float) -> None:
                 for v, g in zip(nodes, grads):
                     v.grad = g
             raise
-        for v, old in zip(leaves, saved[1]):
-            v.grad = _plus(old, v.grad)
+        for v, old in zip(leaves, saved[1]):  # as _plus(old, v.grad), inlined: one per leaf
+            v.grad = v.grad if type(old) is float and old == 0.0 else old + v.grad
 
 
 def _sweep_floats(interior: list) -> None:
