@@ -165,16 +165,10 @@ def _visit(root, order: list, leaves: list) -> None:
         elif op.arity == 2:  # y first, so that x's subgraph comes first in the order
             push(node._y)
             push(node._x)
-        else:  # n-ary nodes share many inputs (a layer's weights): place leaves now, push the rest
-            pending = []
-            for parent in node._x:
+        else:  # n-ary nodes share many inputs (a layer's weights): push only those not placed yet
+            for parent in reversed(node._x):
                 if parent._mark is not done:
-                    if parent._op is None:
-                        parent._mark = done
-                        place_leaf(parent)
-                    else:
-                        pending.append(parent)
-            stack.extend(reversed(pending))
+                    push(parent)
 
 
 # --- FAST PATH: first-order backward() on floats ---------------------------------------------------

@@ -46,6 +46,9 @@ def apply(op: Op, inputs: tuple):
 
 
 # --- op table row -> Value method ------------------------------------------------------------------
+# The methods below are the hottest lines in the library (one call per node of every forward pass),
+# so each writes out make()'s five lines instead of calling it: a call there costs 10-15% on a long
+# chain (bench/compare.py). tests/test_engine_lesson.py checks that they build exactly what make() builds.
 
 
 def _named(method, name: str, op: Op, signature: str):
@@ -69,7 +72,16 @@ def binary(op_name: str, name: str | None = None, *, reflected: bool = False):
             data = forward(self._data, other._data)
         except (ValueError, ArithmeticError) as exc:
             raise op_error(op, (self._data, other._data), exc) from None
-        return make(data, op, self, other)
+        out = _new(Value)  # make(data, op, self, other), inlined: see below
+        out._data = data
+        out.grad = 0.0
+        out.label = ""
+        out._mark = None
+        if _grad_enabled.get():
+            out._op, out._x, out._y = op, self, other
+        else:
+            out._op = out._x = out._y = None
+        return out
 
     def reflected_method(self, other):
         if not isinstance(other, Value):
@@ -91,7 +103,16 @@ def unary(op_name: str, name: str | None = None):
             data = forward(self._data)
         except (ValueError, ArithmeticError) as exc:
             raise op_error(op, (self._data,), exc) from None
-        return make(data, op, self)
+        out = _new(Value)  # make(data, op, self), inlined: see below
+        out._data = data
+        out.grad = 0.0
+        out.label = ""
+        out._mark = None
+        if _grad_enabled.get():
+            out._op, out._x, out._y = op, self, None
+        else:
+            out._op = out._x = out._y = None
+        return out
 
     def method_with_settings(self, *args, **settings):
         names = list(op.params)

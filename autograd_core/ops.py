@@ -167,12 +167,11 @@ def _sum_accumulate(parents: tuple, grad_out: float) -> None:
 
 
 def _dot_accumulate(parents: tuple, grad_out: float) -> None:
-    n = len(parents) // 2  # in the order of the parents, as the readable sweep adds them
-    weights, inputs = parents[:n], parents[n : 2 * n]
-    for w, x in zip(weights, inputs):
-        w.grad += grad_out * x._data  # times d/dw_i = x_i
-    for w, x in zip(weights, inputs):
-        x.grad += grad_out * w._data  # times d/dx_i = w_i
+    n = len(parents) // 2  # the weights' terms first, then the inputs', as the readable sweep adds them
+    for i in range(n):
+        parents[i].grad += grad_out * parents[n + i]._data  # times d/dw_i = x_i
+    for i in range(n):
+        parents[n + i].grad += grad_out * parents[i]._data  # times d/dx_i = w_i
     if len(parents) % 2:
         parents[-1].grad += grad_out  # times d/db = 1
 

@@ -379,3 +379,19 @@ def test_grad_passes_keyword_arguments_through():
     assert autograd_core.grad(f)(0.3, scale=2.0) == pytest.approx(2.0 * (1 - math.tanh(0.6) ** 2))
     value, slope = autograd_core.value_and_grad(f)(0.3, scale=2.0)
     assert value == math.tanh(0.6)
+
+
+# --- one node constructor ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("grad_mode", [True, False])
+def test_operator_methods_build_exactly_what_make_builds(grad_mode):
+    from autograd_core.node import make
+
+    x, y = Value(1.5), Value(-2.0)
+    with set_grad_enabled(grad_mode):
+        pairs = [(x * y, make(x.data * y.data, OPS["mul"], x, y)),
+                 (x.tanh(), make(math.tanh(x.data), OPS["tanh"], x))]
+    for built, made in pairs:
+        for slot in Value.__slots__:
+            assert getattr(built, slot) == getattr(made, slot), f"{built.op or 'leaf'}: slot {slot}"
