@@ -177,29 +177,34 @@ def _visit(root, order: list, leaves: list) -> None:
 def _backward_fast(root, seed: float) -> None:
     """`backprop` on floats, for `backward()`, with `.grad` slots in place of the dict.
 
-    Computes what `backprop` computes, bit for bit (tests/test_backward.py checks it on random graphs),
-    creating no Values: each node passes grad x local derivative to each input. Leaves collect this
-    call's total from 0 and add it to their old grad at the end; if a rule fails, every grad is restored.
+    Computes what `backprop` computes, bit for bit (tests/test_engine_lesson.py checks it on random
+    graphs), creating no Values: each node passes grad x local derivative to each input. Leaves
+    collect this call's total from 0, then add it to their old grads (when any is not 0, i.e. without
+    a zero_grad() before); if a rule fails, every grad is put back as it was.
     """
     with _graph_lock:
         interior: list = []
         leaves: list = []
         _visit(root, interior, leaves)
-        saved = [v.grad for v in interior], [v.grad for v in leaves]
+        old_interior, old_leaves = [v.grad for v in interior], [v.grad for v in leaves]
+        accumulate = any(old_leaves)  # False after zero_grad(): leaves already start from 0
         for v in interior:
             v.grad = 0.0
-        for v in leaves:
-            v.grad = 0.0
+        if accumulate:
+            for v in leaves:
+                v.grad = 0.0
         root.grad = seed
         try:
             _sweep_floats(interior)
         except BaseException:
-            for nodes, grads in zip((interior, leaves), saved):
-                for v, g in zip(nodes, grads):
-                    v.grad = g
+            for v, g in zip(interior, old_interior):
+                v.grad = g
+            for v, g in zip(leaves, old_leaves):
+                v.grad = g
             raise
-        for v, old in zip(leaves, saved[1]):  # as _plus(old, v.grad), inlined: one per leaf
-            v.grad = v.grad if type(old) is float and old == 0.0 else old + v.grad
+        if accumulate:
+            for v, old in zip(leaves, old_leaves):  # old + this call's total, as PyTorch adds them
+                v.grad = old + v.grad
 
 
 def _sweep_floats(interior: list) -> None:
