@@ -5,8 +5,8 @@ The notebooks in notebooks/ walk through it all in order.
 """
 
 from .compiler import compile
-from .engine import gradients, topological_order
-from .functional import grad, hessian, jvp, value_and_grad
+from .engine import backprop, gradients, topological_order
+from .functional import grad, hessian, jacobian, jvp, value_and_grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .ops import OPS, Op
@@ -23,6 +23,7 @@ __all__ = [
     "StepsPlayer",
     "Value",
     "apply_op",
+    "backprop",
     "backward_steps",
     "backward_trace",
     "compile",
@@ -36,6 +37,7 @@ __all__ = [
     "gradients",
     "hessian",
     "is_grad_enabled",
+    "jacobian",
     "jvp",
     "legend",
     "no_grad",

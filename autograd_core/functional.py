@@ -1,4 +1,5 @@
-"""Derivatives as functions: `grad`, `value_and_grad`, `hessian` (reverse mode) and `jvp` (forward).
+"""Derivatives as functions: `grad`, `value_and_grad`, `jacobian`, `hessian` (reverse mode, all through
+the engine's one sweep, `engine.backprop`) and `jvp` (forward mode, its own forward sweep).
 
 They never read or write `.grad`, and they compose: `grad(grad(f))` is the second derivative. Nested
 calls keep their variables apart (no perturbation confusion). Notebook 03 shows them at work.
@@ -9,10 +10,11 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Callable, Sequence
 
-from .engine import _ordered, backward_error, gradients, local_derivatives
+from .engine import gradients, local_derivatives, topological_order
 from .grad_mode import enable_grad
+from .node import as_float, make
 from .ops import OPS
-from .value import Value, _as_float, _make
+from .value import Value
 
 _depth: ContextVar[int] = ContextVar("autograd_core_transform_depth", default=0)
 
@@ -33,11 +35,21 @@ def _variable(arg, where: str) -> Value:
     while derivatives still flow through it to the outer computation.
     """
     if isinstance(arg, Value):
-        return _make(arg.data, (arg,), OPS["identity"])
-    return Value(_as_float(arg, where))
+        return make(arg._data, OPS["identity"], arg)
+    return Value(as_float(arg, where))
 
 
-def _trace(f: Callable, args: tuple, argnums, where: str):
+def _as_value(out, where: str) -> Value:
+    if isinstance(out, Value):
+        return out
+    try:
+        return Value(as_float(out, f"{where}: the function's result"))
+    except TypeError:
+        raise TypeError(f"{where}: the function must return one scalar (a Value or a number), "
+                        f"got {type(out).__name__}") from None
+
+
+def _trace(f: Callable, args: tuple, kwargs: dict, argnums, where: str):
     """Call f with fresh variables at argnums. Returns (output, variables, nested)."""
     nums = _argnums(argnums, len(args), where)
     nested = _depth.get() > 0 or any(isinstance(args[i], Value) for i in nums)
@@ -49,28 +61,22 @@ def _trace(f: Callable, args: tuple, argnums, where: str):
             for i in nums:
                 inputs[i] = _variable(args[i], where)
                 variables.append(inputs[i])
-            out = f(*inputs)
+            out = f(*inputs, **kwargs)
     finally:
         _depth.reset(token)
-    if not isinstance(out, Value):
-        try:
-            out = Value(_as_float(out, f"{where}: the function's result"))
-        except TypeError:
-            raise TypeError(f"{where}: the function must return one scalar (a Value or a number), "
-                            f"got {type(out).__name__}") from None
     return out, variables, nested
 
 
 def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
-    """A function returning (f(*args), df/d args[argnums]); a tuple of grads for a tuple argnums."""
+    """A function returning (f(*args), df/d args[argnums]); a tuple of grads for a tuple argnums.
+    Keyword arguments are passed through to f (and not differentiated)."""
     many = not isinstance(argnums, int)
 
-    def value_and_grad_f(*args):
-        out, variables, nested = _trace(f, args, argnums, "value_and_grad")
+    def value_and_grad_f(*args, **kwargs):
+        out, variables, nested = _trace(f, args, kwargs, argnums, "value_and_grad")
+        out = _as_value(out, "value_and_grad")
         grads = gradients(out, variables, 1.0, create_graph=nested)
-        if not nested:
-            out = out.data
-        return out, (tuple(grads) if many else grads[0])
+        return (out if nested else out.data), (tuple(grads) if many else grads[0])
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return value_and_grad_f
@@ -80,25 +86,39 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     """A function computing df/d args[argnums] (JAX's `grad`); compose it for higher orders."""
     value_and_grad_f = value_and_grad(f, argnums)
 
-    def grad_f(*args):
-        return value_and_grad_f(*args)[1]
+    def grad_f(*args, **kwargs):
+        return value_and_grad_f(*args, **kwargs)[1]
 
     grad_f.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     return grad_f
 
 
+def jacobian(f: Callable, argnums: int | Sequence[int] | None = None) -> Callable:
+    """A function returning the matrix d f_i / d x_j as lists: one row per output of f (a scalar or a
+    list of scalars), one column per argument in argnums (default: every positional argument)."""
+
+    def jacobian_f(*args, **kwargs):
+        nums = tuple(range(len(args))) if argnums is None else argnums
+        out, variables, nested = _trace(f, args, kwargs, nums, "jacobian")
+        outputs = list(out) if isinstance(out, (list, tuple)) else [out]
+        rows = []
+        for i, y in enumerate(outputs):
+            y = _as_value(y, f"jacobian (output {i})")
+            rows.append(gradients(y, variables, 1.0, create_graph=nested))
+        return rows
+
+    jacobian_f.__name__ = f"jacobian({getattr(f, '__name__', 'f')})"
+    return jacobian_f
+
+
 def hessian(f: Callable) -> Callable:
-    """A function returning the n x n matrix of second derivatives of f(x1, ..., xn), as lists."""
+    """A function returning the n x n matrix of second derivatives of f(x1, ..., xn), as lists:
+    the jacobian of the gradient."""
 
-    def hessian_f(*args):
-        n = len(args)
-        argnums = tuple(range(n))
-        first = grad(f, argnums)  # traced inside this call, so its grads are Values
-
-        def row(i):
-            return grad(lambda *xs: first(*xs)[i], argnums)(*args)
-
-        return [list(row(i)) for i in range(n)]
+    def hessian_f(*args, **kwargs):
+        argnums = tuple(range(len(args)))
+        first = grad(f, argnums)  # traced inside jacobian's trace, so its grads are Values
+        return jacobian(lambda *xs: list(first(*xs, **kwargs)), argnums)(*args)
 
     hessian_f.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
     return hessian_f
@@ -114,29 +134,21 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence):
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents; "
                          f"give one tangent per primal")
-    out, variables, nested = _trace(f, primals, tuple(range(len(primals))), "jvp")
+    out, variables, nested = _trace(f, primals, {}, tuple(range(len(primals))), "jvp")
+    out = _as_value(out, "jvp")
     tangent = {}
-    seeded = set(variables)
     for v, t in zip(variables, tangents):
-        tangent[v] = tangent.get(v, 0.0) + (t if isinstance(t, Value) and nested
-                                            else _as_float(t, "jvp: tangent"))
+        seed = t if isinstance(t, Value) and nested else as_float(t, "jvp: tangent")
+        tangent[v] = tangent.get(v, 0.0) + seed
     with enable_grad():
-        for node in _ordered(out, include_leaves=False):
-            if node not in seeded:  # a nested call's variable is a copy node: keep its seed
-                tangent[node] = _push_tangent(node, tangent, on_values=nested)
+        for node in topological_order(out):         # each node after its inputs
+            if node._op is None or node in tangent:  # leaves, and this call's own variables, are seeded
+                continue
+            total = 0.0                               # d node = sum_i (d node / d input_i) * d input_i
+            for parent, local in zip(node.parents, local_derivatives(node, on_values=nested)):
+                t = tangent.get(parent, 0.0)
+                if not (type(t) is float and t == 0.0):  # a zero tangent contributes nothing
+                    total = total + t * local
+            tangent[node] = total
     dout = tangent.get(out, 0.0)
     return (out, dout) if nested else (out.data, dout)
-
-
-def _push_tangent(node, tangent: dict, on_values: bool):
-    """d node = sum_i (d node / d parent_i) * d parent_i."""
-    try:
-        parents, local_grads = local_derivatives(node, on_values)
-    except (ValueError, ArithmeticError) as exc:
-        raise backward_error(node, exc) from None
-    total = 0.0
-    for parent, local in zip(parents, local_grads):
-        t = tangent.get(parent, 0.0)
-        if not (type(t) is float and t == 0.0):  # a zero tangent contributes nothing
-            total = total + t * local
-    return total

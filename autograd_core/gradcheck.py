@@ -10,7 +10,8 @@ import math
 from typing import Callable, Sequence
 
 from .functional import grad, jvp
-from .value import Value, _as_float
+from .node import as_float
+from .value import Value
 
 
 class GradcheckError(AssertionError):
@@ -19,12 +20,12 @@ class GradcheckError(AssertionError):
 
 def _evaluate(f: Callable, xs: Sequence[float]) -> float:
     out = f(*[Value(x) for x in xs])
-    return out.data if isinstance(out, Value) else _as_float(out, "gradcheck: the function's result")
+    return out.data if isinstance(out, Value) else as_float(out, "gradcheck: the function's result")
 
 
 def numerical_grad(f: Callable, inputs: Sequence, eps: float = 1e-6) -> list[float]:
     """Central differences (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for each input i."""
-    xs = [x.data if isinstance(x, Value) else _as_float(x, "numerical_grad: input") for x in inputs]
+    xs = [x.data if isinstance(x, Value) else as_float(x, "numerical_grad: input") for x in inputs]
     slopes = []
     for i in range(len(xs)):
         up, down = list(xs), list(xs)
@@ -57,7 +58,7 @@ def gradcheck(f: Callable, inputs: Sequence, *, eps: float = 1e-6, atol: float =
     derivatives, in each mode ("rev": reverse mode, "fwd": forward mode). Otherwise raises
     GradcheckError naming the derivative, the input index, and both numbers.
     """
-    xs = [x.data if isinstance(x, Value) else _as_float(x, "gradcheck: input") for x in inputs]
+    xs = [x.data if isinstance(x, Value) else as_float(x, "gradcheck: input") for x in inputs]
     if order < 1:
         raise ValueError(f"gradcheck: order must be 1 or more, got {order}")
     functions = [(f, "f")]

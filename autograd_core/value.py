@@ -1,159 +1,18 @@
 """`Value`: a scalar that remembers how it was computed, so `backward()` can apply the chain rule.
 
-Every operation makes a new Value whose `parents` are its inputs and whose `op` names the primitive
-(see ops.py); `backward()` (engine.py) walks that graph in reverse. Notebook 01 builds Values by hand.
+Every operation makes a new Value whose `parents` are its inputs and whose `op` names the primitive;
+`backward()` walks that graph in reverse. Read this class, then engine.py (the reverse sweep, one
+screen), then ops.py (every op's derivative, one row each). Notebook 01 builds Values by hand.
 """
 
 from __future__ import annotations
 
-import numbers
+import copy
 from typing import Iterable
 
-from . import engine
-from .grad_mode import _grad_enabled
-from .ops import OPS, Op
-
-_new = object.__new__
-
-
-def _as_float(x, where: str) -> float:
-    """`x` as a float if it is a real number (int, float, bool, numpy scalar), else a TypeError."""
-    if type(x) is float:
-        return x
-    if isinstance(x, numbers.Real) and not isinstance(x, Value):
-        return float(x)
-    kind = getattr(getattr(x, "dtype", None), "kind", "")
-    if kind in ("b", "i", "u", "f") and getattr(x, "ndim", 1) == 0:  # numpy bool_ and 0-d arrays
-        return float(x)
-    if isinstance(x, Value):
-        raise TypeError(f"{where}: got a Value where a plain number is needed; "
-                        f"use value.data for its number, or value.detach() for a copy")
-    raise TypeError(f"{where}: expected a real number (int or float), got {type(x).__name__} {x!r:.60}")
-
-
-def _op_error(op: Op, args: tuple, exc: Exception, during: str = "") -> Exception:
-    """The same kind of exception as `exc`, naming the op, its inputs and what to do."""
-    call = f"{op.name}({', '.join(repr(a) for a in args)})"
-    settings = ", ".join(f"{k}={v:g}" for k, v in op.params.items())
-    if settings:
-        call = f"{call[:-1]}, {settings})" if args else f"{op.name}({settings})"
-    reason = _PLAIN_REASONS.get(str(exc), str(exc))
-    hint = f" {op.hint}" if op.hint else ""
-    return type(exc)(f"{during}{call}: {reason}.{hint}")
-
-
-_PLAIN_REASONS = {  # math's terse messages, said plainly
-    "math domain error": "the input is outside the domain of the function",
-    "math range error": "the result is too large for a float",
-    "float division by zero": "division by zero",
-}
-
-
-def _make(data: float, parents: tuple, op: Op) -> "Value":
-    """A new Value from an op; in no_grad mode, a leaf that remembers nothing."""
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._mark = None
-    if _grad_enabled.get():
-        out._op = op
-        if op.arity == 1:
-            out._x, out._y = parents[0], None
-        elif op.arity == 2:
-            out._x, out._y = parents
-        else:
-            out._x, out._y = parents, None
-    else:
-        out._op = out._x = out._y = None
-    return out
-
-
-def _apply(op: Op, inputs: tuple) -> "Value":
-    """Run `op` forward on the inputs' data and record it (the slow, general path)."""
-    datas = [v.data for v in inputs]
-    try:
-        data = op.forward(*datas) if op.arity else op.forward(datas)
-    except (ValueError, ArithmeticError) as exc:
-        raise _op_error(op, tuple(datas), exc) from None
-    return _make(data, inputs, op)
-
-
-def _constant(x, op: Op) -> "Value":
-    return Value(_as_float(x, f"{op.name}: the other operand"))
-
-
-def _binary_method(op: Op):
-    """`self op other` as a method; `_reflected(method, op)` gives `other op self`."""
-    forward = op.forward
-
-    def method(self, other):
-        if not isinstance(other, Value):
-            other = _constant(other, op)
-        try:
-            data = forward(self.data, other.data)
-        except (ValueError, ArithmeticError) as exc:
-            raise _op_error(op, (self.data, other.data), exc) from None
-        out = _new(Value)  # _make(), inlined: this is the hottest path in the library
-        out.data = data
-        out.grad = 0.0
-        out.label = ""
-        out._mark = None
-        if _grad_enabled.get():
-            out._op, out._x, out._y = op, self, other
-        else:
-            out._op = out._x = out._y = None
-        return out
-
-    method.__name__ = f"__{op.name}__"
-    method.__doc__ = f"self {op.name} other, as one node."
-    return method
-
-
-def _reflected(method, op: Op):
-    """`other op self` from `method` (= `self op other`): Python calls it for a number `other` (or
-    a Value, when self's type subclasses Value)."""
-
-    def reflected(self, other):
-        return method(other if isinstance(other, Value) else _constant(other, op), self)
-
-    reflected.__name__ = f"__r{op.name}__"
-    reflected.__doc__ = f"other {op.name} self, as one node."
-    return reflected
-
-
-def _unary_method(op: Op):
-    forward = op.forward
-
-    def method(self):
-        try:
-            data = forward(self.data)
-        except (ValueError, ArithmeticError) as exc:
-            raise _op_error(op, (self.data,), exc) from None
-        out = _new(Value)  # _make(), inlined
-        out.data = data
-        out.grad = 0.0
-        out.label = ""
-        out._mark = None
-        if _grad_enabled.get():
-            out._op, out._x, out._y = op, self, None
-        else:
-            out._op = out._x = out._y = None
-        return out
-
-    def method_with_params(self, *args, **kwargs):
-        names = list(op.params)
-        if len(args) > len(names):
-            raise TypeError(f"{op.name}() takes at most {len(names)} setting(s) ({', '.join(names)}), "
-                            f"got {len(args)}")
-        kwargs.update(zip(names, args))
-        return _apply(op.bind(**kwargs), (self,))
-
-    chosen = method_with_params if op.params else method
-    chosen.__name__ = op.name
-    settings = ", ".join(f"{k}={v:g}" for k, v in op.params.items())
-    chosen.__doc__ = f"{op.name}(self{', ' + settings if settings else ''}), as one node."
-    return chosen
+from . import engine, node
+from .node import as_float, binary, make, unary
+from .ops import OPS
 
 
 class Value:
@@ -161,21 +20,30 @@ class Value:
 
     `parents` are the inputs of the op that made it (ordered, duplicates kept: `x*x` has two),
     `op` is that op's name ("" for a leaf you created). Values hash and compare (`==`) by identity;
-    `<`, `<=`, `>`, `>=` compare `data`.
+    `<`, `<=`, `>`, `>=` compare `data`. Next: `backward` below, then engine.py.
     """
 
-    # The inputs live in two slots, not a tuple: `_x` (and `_y` for binary ops), or `_x` = a tuple
-    # for n-ary ops. One object per node instead of two halves the garbage collector's work on big
-    # graphs (bench/engine.py). `_mark` lets one sweep visit each node once without a set.
-    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_mark")
+    # `_data` holds the number (the `data` property checks what is assigned to it). The inputs live
+    # in two slots, not a tuple: `_x` (and `_y` for binary ops), or `_x` = a tuple for n-ary ops.
+    # One object per node instead of two halves the garbage collector's work on big graphs
+    # (bench/engine.py). `_mark` lets the first-order sweep visit each node once without a set.
+    __slots__ = ("_data", "grad", "label", "_op", "_x", "_y", "_mark")
     __array_ufunc__ = None  # numpy scalars defer to Value's reflected operators
 
     def __init__(self, data, label: str = "") -> None:
-        self.data = data if type(data) is float else _as_float(data, "Value(data)")
+        self._data = data if type(data) is float else as_float(data, "Value(data)")
         self.grad = 0.0
         self.label = label
-        self._op: Op | None = None
-        self._x = self._y = self._mark = None
+        self._op = self._x = self._y = self._mark = None
+
+    @property
+    def data(self) -> float:
+        """The number this Value holds: always a Python float."""
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value if type(value) is float else as_float(value, "Value.data = ...")
 
     @property
     def op(self) -> str:
@@ -199,19 +67,19 @@ class Value:
         """True for Values with no parents: inputs, parameters, constants, no_grad results."""
         return self._op is None
 
-    # --- arithmetic ------------------------------------------------------------------------------
+    # --- arithmetic: each operator is one op of the table in ops.py ----------------------------
 
-    __add__ = _binary_method(OPS["add"])
-    __radd__ = _reflected(__add__, OPS["add"])  # other + self
-    __sub__ = _binary_method(OPS["sub"])
-    __rsub__ = _reflected(__sub__, OPS["sub"])  # other - self
-    __mul__ = _binary_method(OPS["mul"])
-    __rmul__ = _reflected(__mul__, OPS["mul"])  # other * self
-    __truediv__ = _binary_method(OPS["div"])
-    __rtruediv__ = _reflected(__truediv__, OPS["div"])  # other / self
-    __neg__ = _unary_method(OPS["neg"])
-    __abs__ = _unary_method(OPS["abs"])
-    _power = _binary_method(OPS["power"])
+    __add__ = binary("add", "__add__")
+    __radd__ = binary("add", "__radd__", reflected=True)  # other + self
+    __sub__ = binary("sub", "__sub__")
+    __rsub__ = binary("sub", "__rsub__", reflected=True)  # other - self
+    __mul__ = binary("mul", "__mul__")
+    __rmul__ = binary("mul", "__rmul__", reflected=True)  # other * self
+    __truediv__ = binary("div", "__truediv__")
+    __rtruediv__ = binary("div", "__rtruediv__", reflected=True)  # other / self
+    __neg__ = unary("neg", "__neg__")
+    __abs__ = unary("abs", "__abs__")
+    _power = binary("power", "_power")
 
     def __pos__(self) -> "Value":
         return self
@@ -220,28 +88,57 @@ class Value:
         """self ** exponent: a constant exponent is a setting of `pow`; a Value one is an input."""
         if isinstance(exponent, Value):
             return self._power(exponent)
-        return _apply(OPS["pow"].bind(exponent=_as_float(exponent, "pow: the exponent")), (self,))
+        return node.apply(OPS["pow"].bind(exponent=as_float(exponent, "pow: the exponent")), (self,))
 
     def __rpow__(self, base) -> "Value":
         """base ** self for a number base (e.g. 2 ** x)."""
-        base = _as_float(base, "rpow: the base")
+        base = as_float(base, "rpow: the base")
         if base > 0.0:
-            return _apply(OPS["rpow"].bind(base=base), (self,))
+            return node.apply(OPS["rpow"].bind(base=base), (self,))
         return Value(base)._power(self)  # d/d(base) is then recorded too; 0 ** x and (-2) ** x work
 
-    # --- comparisons (of data; they return bools and are not recorded) ---------------------------
+    # --- functions: one method per op, named as in ops.py (its docstring holds the math) -------
+
+    exp = unary("exp")
+    expm1 = unary("expm1")
+    log = unary("log")
+    log1p = unary("log1p")
+    log2 = unary("log2")
+    log10 = unary("log10")
+    sqrt = unary("sqrt")
+    sin = unary("sin")
+    cos = unary("cos")
+    tan = unary("tan")
+    asin = unary("asin")
+    acos = unary("acos")
+    atan = unary("atan")
+    atan2 = binary("atan2")
+    hypot = binary("hypot")
+    sinh = unary("sinh")
+    cosh = unary("cosh")
+    tanh = unary("tanh")
+    erf = unary("erf")
+    sigmoid = unary("sigmoid")
+    softplus = unary("softplus")
+    silu = unary("silu")
+    gelu = unary("gelu")
+    relu = unary("relu")
+    leaky_relu = unary("leaky_relu")
+    elu = unary("elu")
+
+    # --- comparisons (of data; they return bools and are not recorded) -------------------------
 
     def __lt__(self, other) -> bool:
-        return self.data < _data(other, "<")
+        return self._data < _number(other, "<")
 
     def __le__(self, other) -> bool:
-        return self.data <= _data(other, "<=")
+        return self._data <= _number(other, "<=")
 
     def __gt__(self, other) -> bool:
-        return self.data > _data(other, ">")
+        return self._data > _number(other, ">")
 
     def __ge__(self, other) -> bool:
-        return self.data >= _data(other, ">=")
+        return self._data >= _number(other, ">=")
 
     __hash__ = object.__hash__
 
@@ -254,53 +151,119 @@ class Value:
         overwritten. `gradient` seeds this node (default 1.0). With `create_graph=True` the grads are
         Values connected to the graph, so they can be differentiated again; as in PyTorch, a leaf and
         the graph of its grad then refer to each other (a cycle that only the garbage collector
-        frees): `grad()` / `gradients()` return such grads without storing them.
+        frees): `grad()` / `gradients()` return such grads without storing them. If a local
+        derivative cannot be computed, the error names the op and no `.grad` changes.
         """
         if isinstance(gradient, Value):
-            seed = gradient if create_graph else gradient.data
+            seed = gradient if create_graph else gradient._data
         else:
-            seed = _as_float(gradient, "backward(gradient)")
+            seed = as_float(gradient, "backward(gradient)")
             if create_graph:
                 seed = Value(seed)
         engine.backward(self, seed, create_graph)
 
     def detach(self) -> "Value":
         """A new leaf with the same data (and label): gradients do not flow through it."""
-        return Value(self.data, self.label)
+        return Value(self._data, self.label)
 
     def item(self) -> float:
         """The data as a Python float (as PyTorch's `tensor.item()`)."""
-        return self.data
+        return self._data
 
     def __float__(self) -> float:
-        return self.data
+        return self._data
+
+    def __format__(self, spec: str) -> str:
+        """`f"{v:.3f}"` formats the number, as PyTorch's scalars do; `f"{v}"` is `str(v)`."""
+        return format(self._data, spec) if spec else str(self)
 
     def __repr__(self) -> str:
         grad = self.grad
-        grad_text = repr(grad) if not isinstance(grad, Value) else f"Value(data={grad.data!r})"
+        grad_text = repr(grad) if not isinstance(grad, Value) else f"Value(data={grad._data!r})"
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={grad_text}{label})"
+        return f"Value(data={self._data!r}, grad={grad_text}{label})"
+
+    # --- copying and pickling: whole graphs, without recursion (a graph may be 10^6 deep) -------
+
+    def __copy__(self) -> "Value":
+        out = object.__new__(type(self))
+        out._data, out.grad, out.label = self._data, self.grad, self.label
+        out._op, out._x, out._y, out._mark = self._op, self._x, self._y, None
+        return out
+
+    def __deepcopy__(self, memo: dict) -> "Value":
+        for v in engine.topological_order(self):  # parents first, so each copy finds theirs in memo
+            if id(v) not in memo:
+                memo[id(v)] = _copy_node(v, [memo[id(p)] for p in v.parents], memo)
+        return memo[id(self)]
+
+    def __reduce__(self):
+        if self._op is None:  # a leaf pickles as itself, so leaves shared by several pickled graphs stay shared
+            return (_leaf, (type(self), self._data, self.grad, self.label))
+        order = engine.topological_order(self)
+        position = {id(v): i for i, v in enumerate(order)}
+        items = [v if v._op is None else
+                 (v._data, v.grad, v.label, v._op, tuple(position[id(p)] for p in v.parents))
+                 for v in order]
+        return (_graph, (items,))
 
 
-def _data(other, symbol: str) -> float:
+node.Value = Value  # node.make() builds instances of this class
+
+
+def _number(other, symbol: str) -> float:
     if isinstance(other, Value):
-        return other.data
-    return _as_float(other, f"Value {symbol} other")
+        return other._data
+    return as_float(other, f"Value {symbol} other")
 
 
-for _op in OPS.values():
-    if _op.method:
-        setattr(Value, _op.name, _unary_method(_op))
+def _leaf(cls: type, data: float, grad, label: str) -> Value:
+    out = cls.__new__(cls)
+    Value.__init__(out, data, label)
+    out.grad = grad
+    return out
+
+
+def _graph(items: list) -> Value:
+    """Rebuild a pickled graph: items in topological order, each a leaf or (data, grad, label, op, parent positions)."""
+    built: list = []
+    for item in items:
+        if isinstance(item, Value):
+            built.append(item)
+            continue
+        data, grad, label, op, positions = item
+        parents = [built[i] for i in positions]
+        v = _node_from(op, data, parents)
+        v.grad, v.label = grad, label
+        built.append(v)
+    return built[-1]
+
+
+def _node_from(op, data: float, parents: list) -> Value:
+    if op.arity == 1:
+        return make(data, op, parents[0])
+    if op.arity == 2:
+        return make(data, op, parents[0], parents[1])
+    return make(data, op, tuple(parents))
+
+
+def _copy_node(v: Value, parents: list, memo: dict) -> Value:
+    if v._op is None:
+        out = _leaf(type(v), v._data, copy.deepcopy(v.grad, memo), v.label)
+    else:
+        out = _node_from(v._op, v._data, parents)
+        out.grad, out.label = copy.deepcopy(v.grad, memo), v.label
+    return out
 
 
 # --- n-ary nodes ---------------------------------------------------------------------------------
 
 
 def _values(items: Iterable, where: str) -> tuple:
-    return tuple(v if isinstance(v, Value) else Value(_as_float(v, where)) for v in items)
+    return tuple(v if isinstance(v, Value) else Value(as_float(v, where)) for v in items)
 
 
-def apply_op(op: "Op | str", *inputs, **params) -> Value:
+def apply_op(op, *inputs, **params) -> Value:
     """Apply a registered op (or its name) to Values or numbers: `apply_op("leaky_relu", x, slope=0.2)`."""
     if isinstance(op, str):
         if op not in OPS:
@@ -312,7 +275,7 @@ def apply_op(op: "Op | str", *inputs, **params) -> Value:
         raise TypeError(f"apply_op: {op.name} takes no settings, got {sorted(params)}")
     if op.arity and len(inputs) != op.arity:
         raise TypeError(f"apply_op: {op.name} takes {op.arity} input(s), got {len(inputs)}")
-    return _apply(op, _values(inputs, op.name))
+    return node.apply(op, _values(inputs, op.name))
 
 
 def sum_values(values: Iterable) -> Value:
@@ -320,7 +283,7 @@ def sum_values(values: Iterable) -> Value:
     inputs = _values(values, "sum_values")
     if not inputs:
         return Value(0.0)
-    return _apply(OPS["sum"], inputs)
+    return node.apply(OPS["sum"], inputs)
 
 
 def dot(weights, inputs, bias=None) -> Value:
@@ -336,15 +299,15 @@ def dot(weights, inputs, bias=None) -> Value:
     if not parents:
         return Value(0.0)
     try:
-        datas = [v.data for v in parents]  # fast path: all Values already
-    except AttributeError:
+        datas = [v._data for v in parents]  # fast path: all Values already
+    except AttributeError:  # numbers (numpy's too, whose .data is a buffer) become constants
         parents = _values(parents, "dot")
-        datas = [v.data for v in parents]
+        datas = [v._data for v in parents]
     try:
         data = _DOT.forward(datas)
     except (ValueError, ArithmeticError) as exc:
-        raise _op_error(_DOT, tuple(datas), exc) from None
-    return _make(data, parents, _DOT)
+        raise node.op_error(_DOT, tuple(datas), exc) from None
+    return make(data, _DOT, parents)
 
 
 _DOT = OPS["dot"]

@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from .engine import backward_error, local_derivatives, topological_order
+from .engine import backprop
 from .value import Value
 from .viz import Plan, _check_choice, _check_count, emit, escape, fmt, op_symbol
 
@@ -27,38 +27,28 @@ class BackwardStep:
     node: Value
     grad_out: float        # d(root)/d(node), complete by the time the node's turn comes
     local_grads: tuple     # d(node)/d(input), one per input, in the order of node.parents
-    parent_grads: tuple    # each input's gradient so far, after this step adds to it
+    parent_grads: tuple    # each input's gradient so far, once this step has added to it
 
 
 def backward_trace(root: Value, gradient: float = 1.0) -> Iterator[BackwardStep]:
-    """The reverse sweep that backward() does, on floats, one node at a time; `.grad` is not touched.
+    """The steps of the engine's reverse sweep (`engine.backprop`, on floats), one node at a time.
 
-    There is one step per node that has inputs (leaves have none), in reverse topological order,
-    and the gradients are computed exactly as backward() computes them (same rules, same order).
+    There is one step per node that has inputs (leaves have none), in the order backward() visits
+    them, with the numbers the engine computes. `.grad` is not touched.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_trace: expected a Value, got {type(root).__name__}")
     if root.is_leaf:
         raise ValueError(f"backward_trace: {root!r} is a leaf (nothing computed it), so backward has no "
                          f"steps; step through an expression instead, e.g. backward_steps(x * 2 + 1)")
-    return _sweep(root, float(gradient))  # a separate generator, so the checks above run right away
+    steps: list = []
 
+    def record(node, grad_out, local_grads, grads):  # called by the sweep after each node's turn
+        after = tuple(grads[p] for p in node.parents)
+        steps.append((node, grad_out, tuple(local_grads), after))
 
-def _sweep(root: Value, gradient: float) -> Iterator[BackwardStep]:
-    interior = [v for v in topological_order(root) if not v.is_leaf]
-    grads = {root: gradient}
-    for index, node in enumerate(reversed(interior)):
-        grad_out = grads[node]
-        try:
-            parents, local = local_derivatives(node)
-        except (ValueError, ArithmeticError) as exc:
-            raise backward_error(node, exc) from None
-        local = tuple(local)
-        after = []
-        for parent, d in zip(parents, local):
-            grads[parent] = grads.get(parent, 0.0) + grad_out * d
-            after.append(grads[parent])
-        yield BackwardStep(index, len(interior), node, grad_out, local, tuple(after))
+    backprop(root, float(gradient), on_step=record)
+    return iter([BackwardStep(i, len(steps), *step) for i, step in enumerate(steps)])
 
 
 def _describe(v: Value, precision: int) -> str:

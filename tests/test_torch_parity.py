@@ -19,6 +19,11 @@ TORCH_OPS = {
     "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus, "relu": torch.relu,
     "leaky_relu": lambda x, slope: torch.nn.functional.leaky_relu(x, slope),
     "abs": torch.abs, "sin": torch.sin, "cos": torch.cos,
+    "tan": torch.tan, "asin": torch.asin, "acos": torch.acos, "atan": torch.atan,
+    "atan2": torch.atan2, "hypot": torch.hypot, "sinh": torch.sinh, "cosh": torch.cosh,
+    "expm1": torch.expm1, "log1p": torch.log1p, "log2": torch.log2, "log10": torch.log10,
+    "erf": torch.erf, "silu": torch.nn.functional.silu, "gelu": torch.nn.functional.gelu,
+    "elu": lambda x, alpha: torch.nn.functional.elu(x, alpha),
     "sum": lambda *xs: torch.stack(xs).sum(),
     "dot": lambda *xs: _torch_dot(xs),
 }
