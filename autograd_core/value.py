@@ -24,17 +24,19 @@ class Value:
     """
 
     # `_data` holds the number (the `data` property checks what is assigned to it). The inputs live
-    # in two slots, not a tuple: `_x` (and `_y` for binary ops), or `_x` = a tuple for n-ary ops.
+    # in two slots, not a tuple: `_x` (and `_y` for binary ops), or `_x` = a tuple for n-ary ops;
+    # a leaf has no inputs, so its `_x` says whether it is a model's parameter (`is_parameter`).
     # One object per node instead of two halves the garbage collector's work on big graphs
     # (bench/engine.py). `_mark` lets the first-order sweep visit each node once without a set.
     __slots__ = ("_data", "grad", "label", "_op", "_x", "_y", "_mark")
     __array_ufunc__ = None  # numpy scalars defer to Value's reflected operators
 
-    def __init__(self, data, label: str = "") -> None:
+    def __init__(self, data, label: str = "", *, parameter: bool = False) -> None:
         self._data = data if type(data) is float else as_float(data, "Value(data)")
         self.grad = 0.0
         self.label = label
-        self._op = self._x = self._y = self._mark = None
+        self._op = self._y = self._mark = None
+        self._x = _PARAMETER if parameter else None
 
     @property
     def data(self) -> float:
@@ -61,6 +63,11 @@ class Value:
         if op.arity == 2:
             return (self._x, self._y)
         return self._x
+
+    @property
+    def is_parameter(self) -> bool:
+        """True for a leaf made with `parameter=True` (`nn.Parameter`): a model's weight or bias."""
+        return self._x is _PARAMETER and self._op is None
 
     @property
     def is_leaf(self) -> bool:
@@ -181,7 +188,8 @@ class Value:
         grad = self.grad
         grad_text = repr(grad) if not isinstance(grad, Value) else f"Value(data={grad._data!r})"
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self._data!r}, grad={grad_text}{label})"
+        kind = "Parameter" if self.is_parameter else "Value"
+        return f"{kind}(data={self._data!r}, grad={grad_text}{label})"
 
     # --- copying and pickling: whole graphs, without recursion (a graph may be 10^6 deep) -------
 
@@ -199,7 +207,7 @@ class Value:
 
     def __reduce__(self):
         if self._op is None:  # a leaf pickles as itself, so leaves shared by several pickled graphs stay shared
-            return (_leaf, (type(self), self._data, self.grad, self.label))
+            return (_leaf, (type(self), self._data, self.grad, self.label, self.is_parameter))
         order = engine.topological_order(self)
         position = {id(v): i for i, v in enumerate(order)}
         items = [v if v._op is None else
@@ -208,6 +216,7 @@ class Value:
         return (_graph, (items,))
 
 
+_PARAMETER = "parameter"  # the `_x` of a leaf that is a model's parameter
 node.Value = Value  # node.make() builds instances of this class
 
 
@@ -217,9 +226,9 @@ def _number(other, symbol: str) -> float:
     return as_float(other, f"Value {symbol} other")
 
 
-def _leaf(cls: type, data: float, grad, label: str) -> Value:
+def _leaf(cls: type, data: float, grad, label: str, parameter: bool = False) -> Value:
     out = cls.__new__(cls)
-    Value.__init__(out, data, label)
+    Value.__init__(out, data, label, parameter=parameter)
     out.grad = grad
     return out
 
@@ -249,7 +258,7 @@ def _node_from(op, data: float, parents: list) -> Value:
 
 def _copy_node(v: Value, parents: list, memo: dict) -> Value:
     if v._op is None:
-        out = _leaf(type(v), v._data, copy.deepcopy(v.grad, memo), v.label)
+        out = _leaf(type(v), v._data, copy.deepcopy(v.grad, memo), v.label, v.is_parameter)
     else:
         out = _node_from(v._op, v._data, parents)
         out.grad, out.label = copy.deepcopy(v.grad, memo), v.label

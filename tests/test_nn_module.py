@@ -351,12 +351,23 @@ def test_module_plain_value_attribute_is_not_a_parameter():
     assert [n for n, _ in m.named_parameters()] == ["weight"]
 
 
-def test_parameter_is_a_value_with_no_extra_storage():
+def test_parameter_is_a_plain_value_that_knows_it_is_one():
     p = nn.Parameter(1.5, label="w")
-    assert isinstance(p, Value) and p.data == 1.5 and p.label == "w"
-    assert nn.Parameter.__slots__ == () and not hasattr(p, "__dict__")
+    assert type(p) is Value and p.is_parameter and isinstance(p, nn.Parameter)
+    assert p.data == 1.5 and p.label == "w" and not hasattr(p, "__dict__")
     assert repr(p).startswith("Parameter(data=1.5")
-    assert type(p * 2.0) is Value, "results of ops are plain Values, not Parameters"
+    assert not isinstance(p * 2.0, nn.Parameter), "results of ops are not parameters"
+    assert not isinstance(Value(1.5), nn.Parameter) and not isinstance(1.5, nn.Parameter)
+
+
+def test_parameter_survives_copy_and_pickle():
+    import copy
+    import pickle
+    p = nn.Parameter(2.0, label="b")
+    for q in (copy.copy(p), copy.deepcopy(p), pickle.loads(pickle.dumps(p))):
+        assert q is not p and isinstance(q, nn.Parameter) and (q.data, q.label) == (2.0, "b")
+    model = copy.deepcopy(nn.MLP(2, [2, 1], seed=0))
+    assert len(model.parameters()) == 9
 
 
 def test_module_list_filled_after_assignment_is_found():
@@ -386,8 +397,8 @@ def test_module_parameter_order_follows_first_assignment():
 
 def test_module_builtin_layers_declare_parameters():
     m = nn.MLP(2, [3, 1], seed=0)
-    assert all(type(p) is nn.Parameter for p in m.parameters())
-    assert all(type(p) is nn.Parameter for p in nn.Linear(2, 2, seed=0).parameters())
+    assert all(isinstance(p, nn.Parameter) for p in m.parameters())
+    assert all(isinstance(p, nn.Parameter) for p in nn.Linear(2, 2, seed=0).parameters())
 
 
 def test_module_v1_checkpoint_keys_are_unchanged(tmp_path):
