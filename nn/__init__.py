@@ -5,7 +5,8 @@ data.py, train.py and plots.py train and show a model; cli.py is `python -m nn t
 Notebooks 04-06 build and train models with these pieces.
 """
 
-from . import data, functional, losses, optim, plots, schedulers, train
+from . import data, drawing, functional, losses, optim, plots, schedulers, train
+from .drawing import draw_network
 from .functional import log_softmax, logsumexp, softmax
 from .layers import (MLP, Layer, LeakyReLU, Linear, Neuron, ReLU, Sequential, Sigmoid, Tanh)
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
@@ -32,6 +33,8 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "data",
+    "draw_network",
+    "drawing",
     "evaluate",
     "fit",
     "functional",

@@ -1,18 +1,22 @@
 """Pictures of training: loss and accuracy curves, decision boundaries, regression fits.
 
-Needs matplotlib (`pip install 'autograd-core[notebooks]'`). Each function returns the Figure, which
-Jupyter shows when it is the last expression of a cell (or with `display(fig)`); `fig.savefig(path)`
-writes it to a file. Notebook 05 (training) draws all three.
+Needs matplotlib (`pip install 'autograd-core[notebooks]'`). Each function returns the Figure and,
+like pandas and seaborn, leaves it open in pyplot: Jupyter shows every figure of a cell once when
+the cell ends (`fig = plot_history(h)` too), and `fig.savefig(path)` writes it to a file.
+Scripts that draw many figures close each one after saving it (`close(fig)`).
+Notebook 05 (training) draws all three.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import math
 from typing import Sequence
 
 from .train import History, predict
 
-__all__ = ["plot_decision_boundary", "plot_history", "plot_regression"]
+__all__ = ["close", "plot_decision_boundary", "plot_history", "plot_regression"]
 
 _CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -34,11 +38,43 @@ def _percent_formatter():
     return PercentFormatter(1.0)
 
 
+@functools.lru_cache(maxsize=None)
+def _figure_class() -> type:
+    """A Figure that Jupyter shows once: as an open pyplot figure when the cell ends (so every
+    plot of a cell shows, also when assigned), or, once closed, when displayed as a value."""
+    from matplotlib._pylab_helpers import Gcf
+    from matplotlib.figure import Figure as MatplotlibFigure
+
+    class Figure(MatplotlibFigure):
+        """matplotlib's Figure, displayed in Jupyter exactly once."""
+
+        def _ipython_display_(self) -> None:
+            if any(m.canvas.figure is self for m in Gcf.get_all_fig_managers()):
+                return  # open: the inline backend shows it when the cell ends
+            from IPython.display import Image, display
+
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", bbox_inches="tight")
+            display(Image(data=buffer.getvalue(), format="png"))
+
+    Figure.__module__, Figure.__qualname__ = __name__, "Figure"
+    return Figure
+
+
+def _subplots(plt, *args, **kwargs):
+    """plt.subplots with this module's Figure class."""
+    return plt.subplots(*args, FigureClass=_figure_class(), **kwargs)
+
+
 def _finish(plt, fig):
-    """Lay out and detach `fig` from pyplot, so Jupyter shows it once: as the cell's value."""
+    """Lay out `fig` and return it, left open in pyplot (Jupyter shows open figures once)."""
     fig.tight_layout()
-    plt.close(fig)
     return fig
+
+
+def close(fig) -> None:
+    """Close `fig` in pyplot (after `fig.savefig(...)` in a script that draws many figures)."""
+    _pyplot().close(fig)
 
 
 # --- training curves -------------------------------------------------------------------------------
@@ -54,7 +90,7 @@ def plot_history(history: History, title: str | None = None):
         panels.append("accuracy")
     if len(set(history.lr)) > 1:
         panels.append("lr")
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.4), squeeze=False)
+    fig, axes = _subplots(plt, 1, len(panels), figsize=(3.8 * len(panels), 3.4), squeeze=False)
     for ax, panel in zip(axes[0], panels):
         if panel == "loss":
             ax.plot(history.step, history.loss, color="C0", label="train (per step)")
@@ -141,7 +177,7 @@ def plot_decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence, *, 
         color_index = {labels[0]: 0, labels[-1]: 1}
     colors = [_CLASS_COLORS[k % len(_CLASS_COLORS)] for k in range(max(n_classes, len(labels)))]
 
-    fig, ax = plt.subplots(figsize=(5.6, 5.4))
+    fig, ax = _subplots(plt, figsize=(5.6, 5.4))
     if multi:
         # region of class k: where output k beats every other output (a smooth field, so smooth edges)
         for k in range(n_classes):
@@ -199,7 +235,7 @@ def plot_regression(model, X: Sequence[Sequence[float]], y: Sequence[float], *, 
     lo, hi = min(xs), max(xs)
     curve_x = [lo + (hi - lo) * i / (resolution - 1) for i in range(resolution)]
     curve_y = predict(model, [[x] for x in curve_x])
-    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    fig, ax = _subplots(plt, figsize=(5.6, 4.0))
     ax.scatter(xs, y, s=16, color="C0", alpha=0.7, label="data")
     ax.plot(curve_x, curve_y, color="C3", linewidth=2, label="model prediction")
     ax.set_title(title or "Regression fit")

@@ -115,7 +115,7 @@ def test_cli_help_lists_the_options(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["--dataset", "mnist"], "invalid choice: 'mnist'"),
-    (["--lr", "-1"], "expected a finite number >= 0"),
+    (["--lr", "-1"], "expected a finite number > 0"),
     (["--hidden", "16,x"], "comma-separated layer widths"),
     (["--steps", "0"], "expected a whole number >= 1"),
     (["--val-split", "1.5"], "fraction in [0, 1)"),
