@@ -38,10 +38,20 @@ def _percent_formatter():
     return PercentFormatter(1.0)
 
 
+def _show_png(fig) -> None:
+    """Display `fig` as a PNG in Jupyter (tight bounding box, as the inline backend draws it)."""
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    display(Image(data=buffer.getvalue(), format="png"))
+
+
 @functools.lru_cache(maxsize=None)
 def _figure_class() -> type:
-    """A Figure that Jupyter shows once: as an open pyplot figure when the cell ends (so every
-    plot of a cell shows, also when assigned), or, once closed, when displayed as a value."""
+    """matplotlib's Figure, displayed in Jupyter exactly once (see Figure._ipython_display_)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
     from matplotlib._pylab_helpers import Gcf
     from matplotlib.figure import Figure as MatplotlibFigure
 
@@ -49,13 +59,16 @@ def _figure_class() -> type:
         """matplotlib's Figure, displayed in Jupyter exactly once."""
 
         def _ipython_display_(self) -> None:
-            if any(m.canvas.figure is self for m in Gcf.get_all_fig_managers()):
-                return  # open: the inline backend shows it when the cell ends
-            from IPython.display import Image, display
-
-            buffer = io.BytesIO()
-            self.savefig(buffer, format="png", bbox_inches="tight")
-            display(Image(data=buffer.getvalue(), format="png"))
+            # Jupyter's inline backend displays every open figure when a cell ends; a figure that
+            # is also the cell's value would show twice. So show the open figures up to this one
+            # (keeping their order) and close them: the end of the cell skips them.
+            if "inline" not in matplotlib.get_backend():
+                _show_png(self)
+                return
+            opened = [m.canvas.figure for m in Gcf.get_all_fig_managers()]
+            for fig in opened[:opened.index(self) + 1] if self in opened else [self]:
+                _show_png(fig)
+                plt.close(fig)
 
     Figure.__module__, Figure.__qualname__ = __name__, "Figure"
     return Figure

@@ -112,7 +112,7 @@ def rows(name: str, X) -> list[list[float]]:
         if width is None:
             width = len(row)
         if len(row) != width or not row:
-            raise ValueError(f"{name}[{i}] has {len(row)} numbers but {name}[0] has {width}; "
+            raise ValueError(f"{name}[{i}] has {len(row)} numbers but the first row has {width}; "
                              f"every row needs the same number (> 0) of features")
         out.append([_number_at(name, f"[{i}][{j}]", v) for j, v in enumerate(row)])
     return out
