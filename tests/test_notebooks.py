@@ -7,6 +7,7 @@ This reads the executed notebooks as committed; `pytest --nbmake notebooks/` run
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 from pathlib import Path
 
@@ -181,7 +182,7 @@ def test_notebook_08_runs_without_torch(tmp_path, monkeypatch):
     stub = tmp_path / "torch"
     stub.mkdir()
     (stub / "__init__.py").write_text('raise ImportError("PyTorch is hidden for this test")\n')
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = load(path)
     for cell in nb.cells:
