@@ -18,8 +18,6 @@ import threading
 import time
 import warnings
 
-from autograd_core import Value
-
 from . import data, optim, plots, schedulers
 from .drawing import draw_loss_graph
 from .layers import MLP

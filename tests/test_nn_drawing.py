@@ -155,7 +155,8 @@ def test_draw_network_color_by_grad_uses_the_gradients():
 
 def test_draw_network_keeps_neurons_in_order_top_to_bottom():
     graph = draw_network(TinyMLP())
-    y = {name: float(re.search(r'pos="[-\d.]+,([-\d.]+)!"', attrs).group(1)) for name, attrs in nodes(graph).items()}
+    y = {name: float(re.search(r'pos="[-\d.]+,([-\d.]+)!"', attrs).group(1))
+         for name, attrs in nodes(graph).items()}
     assert y["x1"] > y["x2"] and y["L1n1"] > y["L1n2"], y
 
 
@@ -196,7 +197,8 @@ def test_draw_loss_graph_picks_a_point_that_still_has_loss_so_gradients_flow():
     graph = draw_loss_graph(model, X, y, hinge_loss, "hinge")
     grads = _grads_shown(graph)
     nonzero = sum(float(g) != 0.0 for g in grads)
-    assert nonzero >= len(grads) // 2, f"scores {scores}: only {nonzero} of {len(grads)} boxes have a gradient"
+    assert nonzero >= len(grads) // 2, \
+        f"scores {scores}: only {nonzero} of {len(grads)} boxes have a gradient"
     assert "largest loss after training" in graph.source
 
 
@@ -215,7 +217,7 @@ def test_draw_loss_graph_uses_the_weights_before_training_when_no_point_has_loss
     assert all(p.grad == 0.0 for p in model.parameters()), "the drawing must leave no gradients behind"
 
 
-def test_draw_loss_graph_escapes_nothing_it_should_not():
+def test_draw_loss_graph_labels_the_inputs():
     model = MLP(2, [1], seed=0)
     graph = draw_loss_graph(model, [[1.0, 2.0]], [1.0], hinge_loss, "hinge")
     assert f"<B>{escape('x[0]')}</B>" in graph.source, "the input x[0] must be drawn with its label"
