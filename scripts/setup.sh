@@ -1,9 +1,10 @@
 #!/bin/sh
 # Set up a development environment on a fresh Debian/Ubuntu machine that has Python >= 3.10:
-# a virtual environment in .venv with the project installed (pip install -e '.[dev]'), and
-# Graphviz's `dot` program. As root it installs missing Debian packages with apt-get; otherwise it
-# prints the exact command to run. Used by scripts/run.sh (the README Quickstart commands).
-# Usage: sh scripts/setup.sh            the project, its dev tools and Graphviz
+# a virtual environment in .venv with the project installed (pip install -e '.[dev,e2e]'),
+# Graphviz's `dot` program and Chromium (the JupyterLab browser test, tests/e2e). As root it
+# installs missing Debian packages with apt-get; otherwise it prints the exact command to run.
+# Used by scripts/run.sh (the README Quickstart commands).
+# Usage: sh scripts/setup.sh            the project, its dev tools, Graphviz and Chromium
 #        sh scripts/setup.sh test       the same, plus PyTorch (CPU), the oracle of the parity tests
 #        sh scripts/setup.sh graphviz   only the `dot` check
 set -eu
@@ -41,6 +42,12 @@ install_graphviz() {
     fi
 }
 
+install_chromium() {  # Playwright drives Debian's Chromium (it cannot download its own here)
+    if [ ! -x /usr/bin/chromium ]; then
+        apt_install chromium || say "continuing without Chromium: the browser test will be skipped"
+    fi
+}
+
 case "${1:-}" in
     graphviz) install_graphviz; exit 0 ;;
     test) EXTRA="$TORCH" ;;
@@ -70,11 +77,12 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 # --- the project and its development tools ---------------------------------------------------------
-say "installing the project into $VENV (pip install -e '.[dev]'${EXTRA:+ $EXTRA})"
+say "installing the project into $VENV (pip install -e '.[dev,e2e]'${EXTRA:+ $EXTRA})"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 # shellcheck disable=SC2086  # EXTRA is one word or nothing
-"$VENV/bin/python" -m pip install -q -e '.[dev]' $EXTRA
+"$VENV/bin/python" -m pip install -q -e '.[dev,e2e]' $EXTRA
 
 # --- Graphviz's dot program (graph drawings) ---------------------------------------------------------
 install_graphviz
+install_chromium
 say "ready: $VENV/bin/python"
