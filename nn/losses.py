@@ -14,6 +14,7 @@ import numbers
 from autograd_core import Value, dot, sum_values
 
 from .functional import log_softmax, logsumexp, softmax
+from .validation import one_of
 
 __all__ = [
     "CLASSIFICATION",
@@ -78,9 +79,6 @@ def _target(t, where: str):
 def _reduce(terms: list, reduction: str, where: str):
     if reduction == "none":
         return terms
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{where}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, "
-                         f"got {reduction!r}")
     if len(terms) == 1:
         return terms[0]  # the mean and the sum of one loss are that loss: no extra nodes
     total = sum_values(terms)
@@ -94,18 +92,12 @@ def _single_or_list(pred, terms, reduction):
     return terms
 
 
-def _check_reduction(reduction: str, where: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{where}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, "
-                         f"got {reduction!r}")
-
-
 # --- regression ----------------------------------------------------------------------------------
 
 
 def mse_loss(pred, target, reduction: str = "mean"):
     """Mean squared error: (pred - target)^2, averaged (or summed) over all elements."""
-    _check_reduction(reduction, "mse_loss")
+    one_of("mse_loss: reduction", reduction, REDUCTIONS)
     terms = []
     for p, t in _pairs(pred, target, "mse_loss"):
         diff = p - t
@@ -115,7 +107,7 @@ def mse_loss(pred, target, reduction: str = "mean"):
 
 def l1_loss(pred, target, reduction: str = "mean"):
     """Mean absolute error: |pred - target| (gradient sign(pred - target), 0 at equality, as PyTorch)."""
-    _check_reduction(reduction, "l1_loss")
+    one_of("l1_loss: reduction", reduction, REDUCTIONS)
     terms = [abs(p - t) for p, t in _pairs(pred, target, "l1_loss")]
     return _reduce(_single_or_list(pred, terms, reduction), reduction, "l1_loss")
 
@@ -125,7 +117,7 @@ def l1_loss(pred, target, reduction: str = "mean"):
 
 def hinge_loss(scores, labels, reduction: str = "mean", margin: float = 1.0):
     """The max-margin (SVM) loss: relu(margin - y * score), with labels y of -1 or +1."""
-    _check_reduction(reduction, "hinge_loss")
+    one_of("hinge_loss: reduction", reduction, REDUCTIONS)
     terms = []
     for s, y in _pairs(scores, labels, "hinge_loss"):
         y_val = y.data if isinstance(y, Value) else y
@@ -158,7 +150,7 @@ def binary_cross_entropy(probs, targets, reduction: str = "mean"):
     As PyTorch, each log is clamped at -100, so p = 0 or 1 gives a finite loss. Prefer
     `binary_cross_entropy_with_logits` on raw scores: it is exact where sigmoid saturates.
     """
-    _check_reduction(reduction, "binary_cross_entropy")
+    one_of("binary_cross_entropy: reduction", reduction, REDUCTIONS)
     terms = []
     for p, t in _pairs(probs, targets, "binary_cross_entropy"):
         t_val = t.data if isinstance(t, Value) else t
@@ -182,7 +174,7 @@ def binary_cross_entropy_with_logits(logits, targets, reduction: str = "mean"):
     Written as a sum of two non-negative parts, so nothing overflows or cancels:
     x >= 0: (1 - t) x + softplus(-x);   x < 0: softplus(x) - t x.   d/dx = sigmoid(x) - t.
     """
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    one_of("binary_cross_entropy_with_logits: reduction", reduction, REDUCTIONS)
     terms = []
     for x, t in _pairs(logits, targets, "binary_cross_entropy_with_logits"):
         t_val = t.data if isinstance(t, Value) else t
@@ -203,7 +195,7 @@ def cross_entropy(logits, target, reduction: str = "mean"):
     One sample: a list of logits and a class index. A batch: a list of such lists and a list of
     indices, reduced over the samples.
     """
-    _check_reduction(reduction, "cross_entropy")
+    one_of("cross_entropy: reduction", reduction, REDUCTIONS)
     logits, target = _as_list(logits), _as_list(target)
     if not isinstance(logits, (list, tuple)) or not logits:
         raise TypeError("cross_entropy expects a list of logits (one sample) or a list of lists "
