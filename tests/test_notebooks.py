@@ -53,7 +53,7 @@ def mime_types(nb) -> set:
 
 def test_notebooks_the_curriculum_has_all_eight():
     prefixes = sorted({path.name[:2] for path in NOTEBOOKS})
-    assert prefixes == [f"{i:02d}" for i in range(1, 9)], f"expected notebooks 01..08, found {prefixes}"
+    assert prefixes == [f"{i:02d}" for i in range(1, 10)], f"expected notebooks 01..09, found {prefixes}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
