@@ -9,5 +9,5 @@ test:
 
 # the README's pictures: the default demo's plots, copied into docs/
 docs-images:
-	sh scripts/run.sh demo --no-progress --out runs/docs-images
+	sh scripts/run.sh demo --no-progress --overwrite --out runs/docs-images
 	cp runs/docs-images/loss.png runs/docs-images/decision_boundary.png docs/

@@ -12,7 +12,6 @@ from .gradcheck import GradcheckError, gradcheck, numerical_grad
 from .ops import OPS, Op
 from .value import Value, apply_op, dot, sum_values
 from .viz import GraphvizNotFound, draw_dot, draw_graph, legend, path_between
-from .viz_network import draw_network
 from .viz_steps import StepsPlayer, backward_steps, backward_trace, play_frames, save_gif
 
 __all__ = [
@@ -30,7 +29,6 @@ __all__ = [
     "dot",
     "draw_dot",
     "draw_graph",
-    "draw_network",
     "enable_grad",
     "grad",
     "gradcheck",

@@ -1,7 +1,7 @@
 """Drawing computation graphs with Graphviz: `draw_graph` (alias `draw_dot`), `path_between`, `legend`.
 
 Every Value is a box (label, data, grad); every op is a small oval between its inputs and its output.
-viz_network.py draws an nn.MLP as layers of neurons; viz_steps.py steps through backward node by node.
+viz_steps.py steps through backward node by node; nn/drawing.py draws networks and groups neurons.
 Notebook 01 draws its first graph with these; notebook 02 steps through the chain rule.
 """
 
@@ -259,16 +259,17 @@ class Plan:
         if depth is not None:
             _check_count(where, "depth", depth, 0)
         _check_choice(where, "collapse", collapse, (None, "neuron"))
-        if collapse and model is None:
-            raise ValueError(f"{where}: collapse='neuron' needs the model whose neurons to box up: "
+        if collapse and not callable(getattr(model, "graph_groups", None)):
+            raise ValueError(f"{where}: collapse='neuron' needs the model whose neurons to box up "
+                             f"(one with a graph_groups(values) method, as nn's MLP): "
                              f"{where}(loss, collapse='neuron', model=model)")
-        if params is None and model is not None:
+        if params is None and callable(getattr(model, "parameters", None)):
             params = model
         self.root = root
         self.params = set(_parameters(params, where))
         order = topological_order(root)
         self.index = {v: i for i, v in enumerate(order)}
-        self.boxes: dict = {}      # a neuron's output Value -> (box title, its dot node)
+        self.boxes: dict = {}      # a group's output Value -> (box title, inputs, group Values)
         self.hidden: set = set()   # Values drawn inside a box
         if depth is None and collapse is None and len(order) > max_nodes:
             what = f"the graph has {len(order):,} values, more than max_nodes={max_nodes}"
@@ -292,43 +293,24 @@ class Plan:
             raise ValueError(_too_many(where, what, depth, () if collapse else order))
 
     def _collapse(self, order: list, model, where: str) -> None:
-        """Box up each neuron call: its dot node, its activation and the weights only it uses."""
-        try:
-            neurons = [(f"neuron {i}.{j}", n) for i, layer in enumerate(model.layers, 1)
-                       for j, n in enumerate(layer.neurons, 1)]
-        except (AttributeError, TypeError):
-            raise TypeError(f"{where}: collapse='neuron' needs a model with .layers, each with .neurons "
-                            f"(an nn.MLP), got {type(model).__name__}") from None
-        by_first_weight = {n.w[0]: (title, n) for title, n in neurons if n.w}
+        """Box up the groups the model names. The grouping protocol: `model.graph_groups(values)`
+        gets the graph's Values in topological order and returns (title, output, members) for
+        each group; the output is drawn as one box titled `title`, and each member (a Value
+        computed or used only inside the group) is drawn inside it, so hidden. A member that
+        also feeds Values outside the group (e.g. a weight in weight decay) stays visible."""
         children: dict = {}
         for v in order:
             for p in v.parents:
                 children.setdefault(p, []).append(v)
-        owned, box_dots = {}, set()  # a dict keeps the weights in order, each once
-        for d in order:
-            found = by_first_weight.get(d.parents[0]) if d.op == "dot" else None
-            if found is None:
-                continue
-            title, neuron = found
-            w, parents = neuron.w, d.parents
-            if (len(parents) not in (2 * len(w), 2 * len(w) + 1)
-                    or any(a is not b for a, b in zip(w, parents))
-                    or (len(parents) % 2 and parents[-1] is not neuron.b)):
-                continue
-            out = d
-            if neuron.activation != "linear":
-                kids = children.get(d, [])
-                if len(kids) != 1 or kids[0].op != neuron.activation:
-                    continue
-                out = kids[0]
-                self.hidden.add(d)
-            self.boxes[out] = (f"{title} · {neuron.activation}", d)
-            box_dots.add(d)
-            owned.update(dict.fromkeys(parents[: len(w)]))
-            owned.update(dict.fromkeys(parents[2 * len(w):]))
-        for p in owned:  # a weight also used elsewhere (e.g. weight decay) stays visible
-            if all(c in box_dots for c in children.get(p, ())):
-                self.hidden.add(p)
+        for title, out, members in model.graph_groups(order):
+            group = {out, *members}
+            inside = [v for v in order if v in group]  # topological order: deterministic edges
+            hidden = {m for m in members if m is not out
+                      and all(c in group for c in children.get(m, ()))}
+            inputs = dict.fromkeys(p for v in inside if v is out or v in hidden
+                                   for p in v.parents if p not in hidden)
+            self.boxes[out] = (str(title), list(inputs), inside)
+            self.hidden |= hidden
 
     def role(self, v: Value) -> str:
         """neuron, output, parameter, input, constant or intermediate."""
@@ -453,10 +435,9 @@ def emit(plan: Plan, *, rankdir: str = "LR", show_data: bool = True, show_grad: 
         if v.is_leaf:
             continue
         if box:  # the box is its own op: inputs go straight in
-            head, source = name(v), box[1]
-            inputs = [p for p in source.parents if p not in plan.hidden]
-            lit = v in highlight or source in highlight
-            cut = source not in plan.kept or any(p not in plan.kept for p in inputs)
+            head, inputs, inside = name(v), box[1], box[2]
+            lit = any(u in highlight for u in inside)
+            cut = any(u not in plan.kept for u in (*inside, *inputs))
             for p in inputs:
                 if p in plan.kept:
                     edge(name(p), head, lit and p in highlight)
@@ -507,7 +488,8 @@ def draw_graph(root: Value, *, params=None, rankdir: str = "LR", show_data: bool
     (unlabelled leaves), intermediates, the output; `color_by="grad"` colours by gradient sign and
     size instead. `highlight` is a Value, a set of them, or `path_between(w, loss)`. Graphs with
     more than `max_nodes` Values are refused with advice: `depth=k` keeps only Values within k
-    steps of `root`; `collapse="neuron", model=model` draws each neuron call as one box.
+    steps of `root`; `collapse="neuron", model=model` draws each group the model names as one box
+    (see Plan._collapse for the protocol; nn's MLP names one group per neuron call).
     """
     where = "draw_graph"
     _check_choice(where, "rankdir", rankdir, ("LR", "TB", "RL", "BT"))

@@ -7,8 +7,9 @@ a model to PyTorch and back (`to_torch`, `from_torch`).
 Notebooks 04-06 build and train models with these pieces.
 """
 
-from . import data, functional, losses, optim, plots, schedulers, train
+from . import data, drawing, functional, losses, optim, plots, schedulers, train
 from . import diagnostics, live, lr_finder
+from .drawing import draw_network
 from .functional import log_softmax, logsumexp, softmax
 from .layers import (MLP, Layer, LeakyReLU, Linear, Neuron, ReLU, Sequential, Sigmoid, Tanh)
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
@@ -39,6 +40,8 @@ __all__ = [
     "cross_entropy",
     "data",
     "diagnostics",
+    "draw_network",
+    "drawing",
     "evaluate",
     "fit",
     "from_torch",

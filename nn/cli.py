@@ -11,51 +11,65 @@ import argparse
 import datetime
 import math
 import os
+import signal
 import sys
+import tempfile
+import threading
 import time
 import warnings
 
+from . import data, optim, plots, schedulers
+from .drawing import draw_loss_graph
+from .layers import MLP
+from .serialization import write_json_atomic
+from .train import EarlyStopping, evaluate, fit, loss_function
+from .validation import integer, non_negative, positive, positive_int, real
+
+try:  # optional: without matplotlib the run skips its pictures
+    import matplotlib
+except ImportError:
+    matplotlib = None
+
+PROG = "autograd-core"
 DATASETS = ("moons", "circles", "blobs", "spiral", "xor", "sine")
 BINARY = ("moons", "circles", "xor")
+MULTICLASS = ("blobs", "spiral")
 DEFAULT_NOISE = {"moons": 0.1, "circles": 0.05, "blobs": 0.5, "spiral": 0.2, "xor": 0.1, "sine": 0.1}
 DEFAULT_LR = {"sgd": 1.0, "adam": 0.01, "adamw": 0.01}
+# Sizes past which a scalar engine needs minutes per step and gigabytes of memory: refused up front.
+MAX_SAMPLES = 100_000
+MAX_WIDTH = 1_000
+MAX_PARAMETERS = 1_000_000
+MAX_STEP_SIZE = 10_000_000  # rows per step x parameters: about the number of graph edges per step
 
 
 # --- argument types: each turns a string into a value or explains what it wants --------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+def _argument_type(convert, check, expected: str):
+    """An argparse type: `convert` the text, then `check` it (a function of nn.validation)."""
+    def parse(text: str):
+        try:
+            return check("the value", convert(text))
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    parse.__name__ = expected  # argparse names the type in some messages
+    return parse
+
+
+def _sample_count(name: str, value: int) -> int:
+    value = integer(name, value, minimum=2)
+    if value > MAX_SAMPLES:  # each point makes a graph of Python objects every step
+        raise ValueError(f"{name} must be at most {MAX_SAMPLES}, got {value}")
     return value
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0.0):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _non_negative_float(text)
-    if value == 0.0:
-        raise argparse.ArgumentTypeError("expected a number > 0, got 0")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = _non_negative_float(text)
-    if value >= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), e.g. 0.2, got {text}")
-    return value
+_positive_int = _argument_type(int, positive_int, "a whole number >= 1")
+_samples = _argument_type(int, _sample_count, f"a whole number of points from 2 to {MAX_SAMPLES:,}")
+_non_negative = _argument_type(float, non_negative, "a finite number >= 0")
+_positive = _argument_type(float, positive, "a finite number > 0")
+_fraction = _argument_type(float, lambda name, v: real(name, v, low=0.0, high=1.0, high_open=True),
+                           "a fraction in [0, 1), e.g. 0.2")
 
 
 def _hidden(text: str) -> list[int]:
@@ -68,13 +82,16 @@ def _hidden(text: str) -> list[int]:
                                          f"got {text!r}") from None
     if any(n < 1 for n in sizes):
         raise argparse.ArgumentTypeError(f"layer widths must be >= 1, got {text!r}")
+    if any(n > MAX_WIDTH for n in sizes):
+        raise argparse.ArgumentTypeError(f"layer widths must be at most {MAX_WIDTH} (every weight "
+                                         f"is a Python object here), got {text!r}")
     return sizes
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `autograd-core` / `python -m nn`."""
     parser = argparse.ArgumentParser(
-        prog="autograd-core",
+        prog=PROG,
         description="Train a small neural network with autograd-core, from scratch, on a toy dataset.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
@@ -87,21 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
     data = train.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS, default="moons",
                       help="toy dataset (default: %(default)s)")
-    data.add_argument("--samples", type=_positive_int, default=100,
-                      help="number of points (default: %(default)s)")
-    data.add_argument("--noise", type=_non_negative_float, default=None,
+    data.add_argument("--samples", type=_samples, default=100,
+                      help=f"number of points, at most {MAX_SAMPLES:,} (default: %(default)s)")
+    data.add_argument("--noise", type=_non_negative, default=None,
                       help="noise level (default per dataset: " + ", ".join(
                           f"{k} {v:g}" for k, v in DEFAULT_NOISE.items()) + ")")
-    data.add_argument("--classes", type=_positive_int, default=3,
-                      help="classes for blobs and spiral (default: %(default)s)")
+    data.add_argument("--classes", type=_positive_int, default=None,
+                      help="classes for blobs and spiral (default: 3; the other datasets have "
+                           "2, or none for sine)")
     data.add_argument("--standardize", action="store_true",
                       help="standardize inputs with the training set's mean and std")
     data.add_argument("--val-split", type=_fraction, default=0.0,
                       help="fraction of points held out for validation (default: 0, train on all)")
     model = train.add_argument_group("model")
     model.add_argument("--hidden", type=_hidden, default=[16, 16], metavar="16,16",
-                       help="hidden layer widths, comma-separated; 'none' for a linear model "
-                            "(default: 16,16)")
+                       help=f"hidden layer widths, comma-separated, each at most {MAX_WIDTH}; "
+                            f"'none' for a linear model (default: 16,16)")
     model.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "leaky_relu"),
                        default="relu", help="activation of the hidden layers (default: %(default)s)")
     model.add_argument("--init", choices=("uniform", "torch"), default="uniform",
@@ -113,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "hinge for two classes, ce for more, mse for sine")
     training.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="sgd",
                           help="plain SGD, Adam or AdamW (default: %(default)s)")
-    training.add_argument("--lr", type=_positive_float, default=None,
+    training.add_argument("--lr", type=_positive, default=None,
                           help="initial learning rate (default: sgd 1.0, or 0.05 with --loss mse; "
                                "adam/adamw 0.01)")
     training.add_argument("--schedule", choices=("constant", "linear", "cosine", "step"),
@@ -121,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="learning-rate schedule over the steps; linear and cosine end at "
                                "lr/10, step multiplies by 0.3 every third of the steps "
                                "(default: %(default)s)")
-    training.add_argument("--weight-decay", type=_non_negative_float, default=1e-4,
+    training.add_argument("--weight-decay", type=_non_negative, default=1e-4,
                           help="L2 strength wd: adds wd * sum(p^2) to the loss; with adamw, its "
                                "decoupled weight decay (default: %(default)s)")
     training.add_argument("--steps", type=_positive_int, default=100,
@@ -135,7 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="seed for data, weights and batches (default: %(default)s, micrograd's)")
     output = train.add_argument_group("output")
     output.add_argument("--out", default=None, metavar="DIR",
-                        help="output folder (default: runs/<dataset>-<timestamp>/)")
+                        help="output folder, created if missing; a folder that is not empty is "
+                             "kept and DIR-2 (-3, ...) used instead, unless --overwrite "
+                             "(default: runs/<dataset>-<timestamp>/)")
+    output.add_argument("--overwrite", action="store_true",
+                        help="write into --out even if it holds files (replacing ours)")
     output.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -143,9 +165,34 @@ def build_parser() -> argparse.ArgumentParser:
 # --- the steps of `train` ----------------------------------------------------------------------------
 
 
+def _n_parameters(args) -> int:
+    widths = [1 if args.dataset == "sine" else 2, *args.hidden,
+              args.classes if args.loss == "ce" else 1]
+    return sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+
+
+def _check_sizes(parser: argparse.ArgumentParser, args: argparse.Namespace, n_train: int) -> None:
+    """Refuse a model or a step too big to train here, before anything is built."""
+    n_params = _n_parameters(args)
+    if n_params > MAX_PARAMETERS:
+        parser.error(f"--hidden {','.join(map(str, args.hidden))} gives {n_params:,} parameters, "
+                     f"more than {MAX_PARAMETERS:,}; use smaller layers")
+    rows = args.batch_size or n_train
+    if rows * n_params > MAX_STEP_SIZE:
+        parser.error(f"one step on {rows:,} rows with {n_params:,} parameters would build a graph "
+                     f"of about {rows * n_params:,} edges (at most {MAX_STEP_SIZE:,}); use "
+                     f"--batch-size {max(1, MAX_STEP_SIZE // n_params)} or smaller, fewer "
+                     f"--samples or a smaller --hidden")
+
+
 def _check_combination(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Fill the per-dataset defaults and refuse settings that cannot work together."""
-    n_classes = 2 if args.dataset in BINARY else args.classes
+    if args.classes is not None and args.dataset not in MULTICLASS:
+        has = "no classes (it is regression)" if args.dataset == "sine" else "always 2 classes"
+        parser.error(f"--classes is for --dataset blobs or spiral; --dataset {args.dataset} has "
+                     f"{has}: leave --classes out")
+    classes = 3 if args.classes is None else args.classes
+    n_classes = 2 if args.dataset in BINARY else classes
     args.noise = DEFAULT_NOISE[args.dataset] if args.noise is None else args.noise
     if args.loss == "auto":
         args.loss = "mse" if args.dataset == "sine" else ("hinge" if n_classes == 2 else "ce")
@@ -157,26 +204,57 @@ def _check_combination(parser: argparse.ArgumentParser, args: argparse.Namespace
     if args.dataset != "sine" and n_classes > 2 and args.loss != "ce":
         parser.error(f"--loss {args.loss} is for two classes; --dataset {args.dataset} has "
                      f"{n_classes}: use --loss ce")
-    if args.dataset in ("blobs", "spiral") and args.classes < 2:
-        parser.error(f"--classes must be >= 2 for --dataset {args.dataset}, got {args.classes}")
-    n_train = args.samples - round(args.val_split * args.samples)
-    if args.val_split and (round(args.val_split * args.samples) < 1 or n_train < 1):
+    if args.dataset in MULTICLASS and n_classes < 2:
+        parser.error(f"--classes must be >= 2 for --dataset {args.dataset}, got {n_classes}")
+    n_val = round(args.val_split * args.samples)
+    if args.val_split and (n_val < 1 or args.samples - n_val < 1):
         parser.error(f"--val-split {args.val_split:g} of --samples {args.samples} leaves no "
                      f"validation or no training points; use more samples or another split")
-    if args.samples < 2:
-        parser.error("--samples must be at least 2")
     if args.patience is not None and not args.val_split:
         parser.error("--patience watches the validation loss: also give --val-split, e.g. 0.2")
-    if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
-        parser.error(f"--out {args.out} is a file; give a folder (it is created if missing)")
-    if args.batch_size is not None and args.batch_size > n_train:
+    if args.batch_size is not None and args.batch_size > args.samples - n_val:
         args.batch_size = None  # a batch larger than the data is the whole data
     args.classes = n_classes if args.dataset != "sine" else 0
+    _check_sizes(parser, args, args.samples - n_val)
+
+
+def _fresh(path: str) -> str:
+    """`path` if nothing is there, else the first free path-2, path-3, ..."""
+    candidate, n = path, 1
+    while os.path.lexists(candidate):
+        n += 1
+        candidate = f"{path}-{n}"
+    return candidate
+
+
+def _output_folder(args: argparse.Namespace) -> str | None:
+    """The folder to write into, created and checked writable now; None (after one line on
+    stderr) when it cannot be used. A non-empty --out is kept: DIR-2 is used unless --overwrite."""
+    if args.out is None:
+        out = _fresh(os.path.join("runs", f"{args.dataset}-"
+                                          f"{datetime.datetime.now():%Y%m%d-%H%M%S}"))
+    else:
+        out = os.path.normpath(args.out)
+        if os.path.isdir(out) and os.listdir(out) and not args.overwrite:
+            fresh = _fresh(out)
+            print(f"note: {out} already holds files; writing to {fresh} instead "
+                  f"(--overwrite writes into {out})", file=sys.stderr)
+            out = fresh
+    try:
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise NotADirectoryError(f"{out} is a file, not a folder")
+        os.makedirs(out, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(f"{PROG} train: error: --out {out}: cannot write there ({reason}); "
+              f"give a folder you can write to", file=sys.stderr)
+        return None
+    return out
 
 
 def _make_data(args):
-    from . import data
-
     if args.dataset == "moons":
         X, y = data.make_moons(args.samples, noise=args.noise, seed=args.seed)
     elif args.dataset == "circles":
@@ -202,8 +280,6 @@ def _make_data(args):
 
 
 def _make_optimizer(args, params):
-    from . import optim
-
     if args.optimizer == "sgd":
         return optim.SGD(params, lr=args.lr)
     if args.optimizer == "adam":
@@ -212,8 +288,6 @@ def _make_optimizer(args, params):
 
 
 def _make_scheduler(args, optimizer):
-    from . import schedulers
-
     if args.schedule == "linear":
         return schedulers.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=args.steps)
     if args.schedule == "cosine":
@@ -223,65 +297,35 @@ def _make_scheduler(args, optimizer):
     return None
 
 
-def _default_out(dataset: str) -> str:
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = os.path.join("runs", f"{dataset}-{stamp}")
-    candidate, n = out, 1
-    while os.path.exists(candidate):
-        n += 1
-        candidate = f"{out}-{n}"
-    return candidate
-
-
 def _write_plots(args, model, history, X, y, out: str) -> list[str]:
     """loss.png and decision_boundary.png (regression.png for sine); the names written."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only, no window: works without a display, also in CI
-        from . import plots
-    except ImportError:
+    if matplotlib is None:
         print("skipping the plots: matplotlib is not installed; "
               "pip install 'autograd-core[notebooks]'", file=sys.stderr)
         return []
-    written = []
-    fig = plots.plot_history(history, title=f"Training on {args.dataset}")
-    fig.savefig(os.path.join(out, "loss.png"), dpi=110, bbox_inches="tight")
-    written.append("loss.png")
+    matplotlib.use("Agg")  # files only, no window: works without a display, also in CI
+    figures = {"loss.png": plots.plot_history(history, title=f"Training on {args.dataset}")}
     if args.dataset == "sine":
-        fig = plots.plot_regression(model, X, y, title="Regression fit on the training data")
-        fig.savefig(os.path.join(out, "regression.png"), dpi=110, bbox_inches="tight")
-        written.append("regression.png")
+        figures["regression.png"] = plots.plot_regression(
+            model, X, y, title="Regression fit on the training data")
     else:
-        fig = plots.plot_decision_boundary(model, X, y, title=f"{args.dataset}: decision boundary "
-                                                              f"on the training points")
-        fig.savefig(os.path.join(out, "decision_boundary.png"), dpi=110, bbox_inches="tight")
-        written.append("decision_boundary.png")
-    return written
+        figures["decision_boundary.png"] = plots.plot_decision_boundary(
+            model, X, y, title=f"{args.dataset}: decision boundary on the training points")
+    for name, fig in figures.items():
+        fig.savefig(os.path.join(out, name), dpi=110, bbox_inches="tight")
+        plots.close(fig)
+    return list(figures)
 
 
-def _write_graph(args, model, X, y, out: str) -> list[str]:
-    """graph.svg: the graph of the loss on ONE training point, with its gradients filled in."""
-    from autograd_core import Value, draw_graph
-
-    from .train import _loss_function
-
-    _, loss_fn = _loss_function(args.loss)
-    model.zero_grad()
-    x = [Value(v, label=f"x[{i}]") for i, v in enumerate(X[0])]  # labelled: drawn as inputs
-    loss = loss_fn([model(x)], [y[0]])
-    loss.backward()
-    point = ", ".join(f"{v:.3g}" for v in X[0])
-    title = f"{args.loss} loss on one training point: x = ({point}), y = {y[0]:.3g}"
+def _write_graph(args, model, X, y, out: str, before) -> list[str]:
+    """graph.svg: the loss on one training point with its gradients; see nn.drawing."""
     try:
-        graph = draw_graph(loss, params=model.parameters(), collapse="neuron", model=model,
-                           legend=True, title=title)
+        graph = draw_loss_graph(model, X, y, loss_function(args.loss)[1], args.loss,
+                                   before=before)
         svg = graph.pipe(format="svg")
     except Exception as exc:  # graphviz's `dot` missing, or a graph the drawing refuses
         print(f"skipping graph.svg: {exc}", file=sys.stderr)
         return []
-    finally:
-        model.zero_grad()
     with open(os.path.join(out, "graph.svg"), "wb") as f:
         f.write(svg if isinstance(svg, bytes) else svg.encode("utf-8"))
     return ["graph.svg"]
@@ -304,28 +348,51 @@ class Run:
     """Everything `train` builds from its arguments, ready for `fit` (tests build one too)."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from . import layers
-        from .train import EarlyStopping
-
         self.args = args
         self.X, self.y, self.X_val, self.y_val = _make_data(args)
         n_out = args.classes if args.loss == "ce" else 1
-        self.model = layers.MLP(len(self.X[0]), [*args.hidden, n_out], activation=args.activation,
-                                seed=args.seed, init=args.init)
+        self.model = MLP(len(self.X[0]), [*args.hidden, n_out], activation=args.activation,
+                         seed=args.seed, init=args.init)
         self.optimizer = _make_optimizer(args, self.model.parameters())
         self.scheduler = _make_scheduler(args, self.optimizer)
         self.l2 = args.weight_decay if args.optimizer != "adamw" else 0.0
         self.callbacks = [EarlyStopping(patience=args.patience)] if args.patience else []
+        self.classification = args.dataset != "sine"  # accuracy also for mse on two classes
 
-    def fit(self, progress: bool = False):
-        """Train with these settings; returns the History."""
-        from .train import fit
-
+    def fit(self, progress: bool = False, callbacks=()):
+        """Train with these settings (plus `callbacks`); returns the History."""
         validation = (self.X_val, self.y_val) if self.X_val else None
         return fit(self.model, self.X, self.y, loss=self.args.loss, optimizer=self.optimizer,
                    steps=self.args.steps, batch_size=self.args.batch_size, scheduler=self.scheduler,
-                   l2=self.l2, validation_data=validation, callbacks=self.callbacks,
-                   progress=progress, seed=self.args.seed)
+                   l2=self.l2, validation_data=validation, callbacks=[*self.callbacks, *callbacks],
+                   progress=progress, accuracy=self.classification, seed=self.args.seed)
+
+    def evaluate(self, X, y) -> dict:
+        """Loss and accuracy of the model on (X, y), with the training loss and L2."""
+        return evaluate(self.model, X, y, self.args.loss, l2=self.l2, accuracy=self.classification)
+
+
+class StopOnInterrupt:
+    """While active, Ctrl-C (SIGINT) asks `fit` to stop after the current step (a fit callback)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> "StopOnInterrupt":
+        if threading.current_thread() is threading.main_thread():  # signals reach only it
+            self._previous = signal.signal(signal.SIGINT, self._request)
+        return self
+
+    def _request(self, signum, frame) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc_info) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def __call__(self, step: int, logs: dict) -> bool:
+        return self.requested
 
 
 def parse_train_args(argv: list[str]) -> argparse.Namespace:
@@ -335,72 +402,92 @@ def parse_train_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def train_command(args: argparse.Namespace) -> int:
-    """Run `train`: data, model, fit, report, files. Returns the exit code."""
-    from .serialization import write_json_atomic
-    from .train import evaluate
-
-    _check_combination(args.parser, args)
-    run = Run(args)
-    model, X, y, X_val, y_val, l2 = run.model, run.X, run.y, run.X_val, run.y_val, run.l2
-    print(_describe(args, len(X)))
-
+def _train(run: Run, args: argparse.Namespace):
+    """(history, seconds, interrupted), or an exit code when training failed."""
     started = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), StopOnInterrupt() as interrupt:
         warnings.simplefilter("ignore", RuntimeWarning)  # divergence is reported below, once
         try:
-            history = run.fit(progress=not args.no_progress)
+            history = run.fit(progress=not args.no_progress, callbacks=[interrupt])
         except (ArithmeticError, ValueError) as exc:
             print(f"error: training failed: {str(exc).rstrip('.')}. Try a smaller --lr than "
                   f"{args.lr:g}.", file=sys.stderr)
             return 1
-    seconds = time.perf_counter() - started
-    diverged = (not math.isfinite(history.loss[-1])
-                or not all(math.isfinite(p.data) for p in model.parameters()))
+    return history, time.perf_counter() - started, interrupt.requested
 
+
+def _final(run: Run, history, seconds: float, diverged: bool) -> dict:
+    """The numbers metrics.json calls "final": steps, time, and loss/accuracy on each set."""
     final: dict = {"steps": len(history.step), "train_seconds": round(seconds, 3)}
     if history.best_step is not None:
         final["best_step"] = history.best_step  # early stopping restored the weights of this step
     if not diverged:
-        final.update({f"train_{k}": v for k, v in evaluate(model, X, y, args.loss, l2=l2).items()})
-        if X_val:
-            final.update({f"val_{k}": v
-                          for k, v in evaluate(model, X_val, y_val, args.loss, l2=l2).items()})
-    out = args.out or _default_out(args.dataset)
-    os.makedirs(out, exist_ok=True)
+        final.update({f"train_{k}": v for k, v in run.evaluate(run.X, run.y).items()})
+        if run.X_val:
+            final.update({f"val_{k}": v for k, v in run.evaluate(run.X_val, run.y_val).items()})
+    return final
+
+
+def _summary(final: dict) -> str:
+    return ", ".join(f"{key.replace('_', ' ')} {value:.1%}" if key.endswith("accuracy") else
+                     f"{key.replace('_', ' ')} {value:.4g}" for key, value in final.items()
+                     if key.endswith(("loss", "accuracy")) and value is not None)
+
+
+def _save(run: Run, args, out: str, history, seconds: float, interrupted: bool, before) -> int:
+    """Write metrics.json (and, unless training diverged, the model and pictures); exit code."""
+    model, lr = run.model, args.lr
+    diverged = (not math.isfinite(history.loss[-1])
+                or not all(math.isfinite(p.data) for p in model.parameters()))
+    final = _final(run, history, seconds, diverged)
     config = {k: v for k, v in vars(args).items() if k != "parser"}
-    write_json_atomic(os.path.join(out, "metrics.json"),
-                      {"config": config, "final": final, "history": history.to_dict()})
-    written = ["metrics.json"]
+    write_json_atomic(os.path.join(out, "metrics.json"), {
+        "config": config, "final": final, "interrupted": interrupted, "history": history.to_dict()})
     if diverged:
         print(f"error: training diverged at step {len(history.step)} (loss {history.loss[-1]}); "
-              f"not writing the model or plots. Try a smaller --lr than {args.lr:g}.", file=sys.stderr)
-        print(f"wrote {out}{os.sep}: {' '.join(written)}")
+              f"not writing the model or plots. Try a smaller --lr than {lr:g}.", file=sys.stderr)
+        print(f"wrote {out}{os.sep}: metrics.json")
         return 1
-
-    summary = [f"{key.replace('_', ' ')} {value:.1%}" if key.endswith("accuracy") else
-               f"{key.replace('_', ' ')} {value:.4g}" for key, value in final.items()
-               if key.endswith(("loss", "accuracy")) and value is not None]
-    print(f"after {final['steps']} steps ({seconds:.1f} s): " + ", ".join(summary))
+    model.save(os.path.join(out, "model.json"))
+    if interrupted:
+        print(f"interrupted: stopped after step {final['steps']} of {args.steps}; saved "
+              f"{out}{os.sep}model.json and metrics.json ({_summary(final)})", file=sys.stderr)
+        return 130
+    print(f"after {final['steps']} steps ({seconds:.1f} s): {_summary(final)}")
     if history.loss[-1] > history.loss[0]:
         print(f"warning: the loss grew from {history.loss[0]:.4g} to {history.loss[-1]:.4g}; the "
-              f"learning rate ({args.lr:g}) is probably too large", file=sys.stderr)
-    model.save(os.path.join(out, "model.json"))
-    written.append("model.json")
-    written += _write_plots(args, model, history, X, y, out)
-    written += _write_graph(args, model, X, y, out)
+              f"learning rate ({lr:g}) is probably too large", file=sys.stderr)
+    written = ["metrics.json", "model.json", *_write_plots(args, model, history, run.X, run.y, out)]
+    written += _write_graph(args, model, run.X, run.y, out, before)
     print(f"wrote {out}{os.sep}: {' '.join(written)}")
     return 0
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """Run `train`: check, data, model, fit, report, files. Returns the exit code."""
+    _check_combination(args.parser, args)
+    out = _output_folder(args)
+    if out is None:
+        return 2
+    args.out = out
+    run = Run(args)
+    before = run.model.state_dict()  # the weights before training, for graph.svg
+    print(_describe(args, len(run.X)))
+    trained = _train(run, args)
+    if isinstance(trained, int):
+        return trained
+    return _save(run, args, out, *trained, before)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `autograd-core` and `python -m nn`; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "train":
+    try:
         return train_command(args)
-    parser.error(f"unknown command {args.command!r}")  # unreachable: argparse checks the choices
-    return 2
+    except KeyboardInterrupt:  # Ctrl-C outside training (during training it stops fit cleanly)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import math
 import random
 from typing import Iterator, Sequence
 
+from .validation import integer, non_negative, positive_int, real, rows, targets
+
 __all__ = [
     "DataLoader",
     "StandardScaler",
@@ -28,16 +30,6 @@ __all__ = [
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _check_n(name: str, n_samples: int, minimum: int = 1) -> None:
-    if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < minimum:
-        raise ValueError(f"{name}: n_samples must be an int >= {minimum}, got {n_samples!r}")
-
-
-def _check_noise(name: str, noise: float) -> None:
-    if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not noise >= 0.0:
-        raise ValueError(f"{name}: noise must be a number >= 0, got {noise!r}")
 
 
 def _linspace(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
@@ -66,8 +58,8 @@ def _split_sizes(n_classes: int, n_samples: int) -> list[int]:
 
 def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None) -> tuple[list, list]:
     """Two interleaving half circles: X (n_samples, 2), y in {0, 1} (0 = upper moon)."""
-    _check_n("make_moons", n_samples, 2)
-    _check_noise("make_moons", noise)
+    n_samples = integer("make_moons: n_samples", n_samples, minimum=2)
+    noise = non_negative("make_moons: noise", noise)
     rng = random.Random(seed)
     n_upper = n_samples // 2
     n_lower = n_samples - n_upper
@@ -80,11 +72,10 @@ def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None
 def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5,
                  seed: int | None = None) -> tuple[list, list]:
     """A small circle inside a big one: X (n_samples, 2), y in {0, 1} (1 = inner circle)."""
-    _check_n("make_circles", n_samples, 2)
-    _check_noise("make_circles", noise)
-    if not 0.0 < factor < 1.0:
-        raise ValueError(f"make_circles: factor (inner radius / outer radius) must be in (0, 1), "
-                         f"got {factor!r}")
+    n_samples = integer("make_circles: n_samples", n_samples, minimum=2)
+    noise = non_negative("make_circles: noise", noise)
+    factor = real("make_circles: factor (inner radius / outer radius)", factor, low=0.0, high=1.0,
+                  low_open=True, high_open=True)
     rng = random.Random(seed)
     n_outer = n_samples // 2
     n_inner = n_samples - n_outer
@@ -102,11 +93,10 @@ def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 
     `centers` is a number of classes k (centres evenly spaced on a circle of radius 2, so X is 2-D)
     or an explicit list of centre points.
     """
-    _check_n("make_blobs", n_samples)
-    _check_noise("make_blobs", cluster_std)
+    n_samples = positive_int("make_blobs: n_samples", n_samples)
+    cluster_std = non_negative("make_blobs: cluster_std", cluster_std)
     if isinstance(centers, int) and not isinstance(centers, bool):
-        if centers < 1:
-            raise ValueError(f"make_blobs: centers must be >= 1 classes, got {centers}")
+        centers = positive_int("make_blobs: centers", centers)
         centres = [[2.0 * math.cos(2 * math.pi * k / centers + math.pi / 2),
                     2.0 * math.sin(2 * math.pi * k / centers + math.pi / 2)] for k in range(centers)]
     else:
@@ -128,10 +118,9 @@ def make_spiral(n_samples: int = 100, n_classes: int = 3, noise: float = 0.2,
 
     `noise` is the standard deviation of the jitter on each point's angle (radians).
     """
-    _check_n("make_spiral", n_samples)
-    _check_noise("make_spiral", noise)
-    if not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"make_spiral: n_classes must be an int >= 2, got {n_classes!r}")
+    n_samples = positive_int("make_spiral: n_samples", n_samples)
+    noise = non_negative("make_spiral: noise", noise)
+    n_classes = integer("make_spiral: n_classes", n_classes, minimum=2)
     rng = random.Random(seed)
     X, y = [], []
     for label, count in enumerate(_split_sizes(n_classes, n_samples)):
@@ -150,8 +139,8 @@ def make_xor(n_samples: int = 100, noise: float = 0.0, seed: int | None = None) 
     Points stay 0.1 away from the axes; `noise` (std of a Gaussian jitter added after labelling)
     lets some of them wander into the wrong quadrant.
     """
-    _check_n("make_xor", n_samples)
-    _check_noise("make_xor", noise)
+    n_samples = positive_int("make_xor: n_samples", n_samples)
+    noise = non_negative("make_xor: noise", noise)
     rng = random.Random(seed)
     X, y = [], []
     for _ in range(n_samples):
@@ -163,8 +152,8 @@ def make_xor(n_samples: int = 100, noise: float = 0.0, seed: int | None = None) 
 
 def make_sine(n_samples: int = 100, noise: float = 0.1, seed: int | None = None) -> tuple[list, list]:
     """A noisy sine wave for regression: X (n_samples, 1) uniform in [-3, 3], y = sin(x) + noise."""
-    _check_n("make_sine", n_samples)
-    _check_noise("make_sine", noise)
+    n_samples = positive_int("make_sine: n_samples", n_samples)
+    noise = non_negative("make_sine: noise", noise)
     rng = random.Random(seed)
     xs = [rng.uniform(-3.0, 3.0) for _ in range(n_samples)]
     y = [math.sin(x) + (rng.gauss(0.0, noise) if noise > 0.0 else 0.0) for x in xs]
@@ -185,9 +174,10 @@ def to_pm1(y: Sequence[int]) -> list[float]:
 # --- splits ----------------------------------------------------------------------------------------
 
 
-def _check_xy(name: str, X: Sequence, y: Sequence) -> None:
-    if len(X) != len(y):
-        raise ValueError(f"{name}: X has {len(X)} rows but y has {len(y)} labels; they must match")
+def _check_xy(name: str, X, y) -> tuple[list, list]:
+    """X and y as lists (numpy arrays converted), checked: rows of finite numbers, one target each."""
+    X = rows(f"{name}: X", X)
+    return X, targets(f"{name}: y", y, len(X))
 
 
 def _shuffled_indices(n: int, shuffle: bool, seed: int | None) -> list[int]:
@@ -199,6 +189,8 @@ def _shuffled_indices(n: int, shuffle: bool, seed: int | None) -> list[int]:
 
 def _count(name: str, what: str, size: float | int, n: int) -> int:
     """A split size given as a fraction (0 <= f < 1) or a count, as a count of rows."""
+    if isinstance(size, bool) or not isinstance(size, (int, float)):
+        raise TypeError(f"{name}: {what} must be a fraction or a count, got {type(size).__name__}")
     if isinstance(size, float) and 0.0 <= size < 1.0:
         return round(size * n)
     if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= n:
@@ -209,20 +201,19 @@ def _count(name: str, what: str, size: float | int, n: int) -> int:
 def train_test_split(X: Sequence, y: Sequence, test_size: float | int = 0.25, *,
                      shuffle: bool = True, seed: int | None = None) -> tuple[list, list, list, list]:
     """Shuffle and split into (X_train, X_test, y_train, y_test), as scikit-learn's function."""
-    _check_xy("train_test_split", X, y)
+    X, y = _check_xy("train_test_split", X, y)
     n = len(X)
     n_test = _count("train_test_split", "test_size", test_size, n)
     order = _shuffled_indices(n, shuffle, seed)
     test, train = order[:n_test], order[n_test:]
-    return ([list(X[i]) for i in train], [list(X[i]) for i in test],
-            [y[i] for i in train], [y[i] for i in test])
+    return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]
 
 
 def train_val_test_split(X: Sequence, y: Sequence, val_size: float | int = 0.2,
                          test_size: float | int = 0.2, *, shuffle: bool = True,
                          seed: int | None = None) -> tuple[list, list, list, list, list, list]:
     """Split three ways: (X_train, X_val, X_test, y_train, y_val, y_test)."""
-    _check_xy("train_val_test_split", X, y)
+    X, y = _check_xy("train_val_test_split", X, y)
     n = len(X)
     n_val = _count("train_val_test_split", "val_size", val_size, n)
     n_test = _count("train_val_test_split", "test_size", test_size, n)
@@ -231,12 +222,23 @@ def train_val_test_split(X: Sequence, y: Sequence, val_size: float | int = 0.2,
                          f"{n} rows there are; make the sizes smaller")
     order = _shuffled_indices(n, shuffle, seed)
     parts = order[:n_val], order[n_val:n_val + n_test], order[n_val + n_test:]
-    val, test, train = ([list(X[i]) for i in part] for part in parts)
+    val, test, train = ([X[i] for i in part] for part in parts)
     y_val, y_test, y_train = ([y[i] for i in part] for part in parts)
     return train, val, test, y_train, y_val, y_test
 
 
 # --- preprocessing ---------------------------------------------------------------------------------
+
+
+def _mean_and_std(column: Sequence[float]) -> tuple[float, float]:
+    """Mean and standard deviation of one feature. The numbers are first divided by a power of two
+    near the largest one (exact), so squaring 1e200 cannot overflow; the results are unchanged."""
+    _, exponent = math.frexp(max(abs(v) for v in column))
+    unit = math.ldexp(1.0, exponent - 1)  # every |v| / unit < 2
+    scaled = [v / unit for v in column]
+    mean = sum(scaled) / len(scaled)
+    std = math.sqrt(sum((v - mean) ** 2 for v in scaled) / len(scaled))
+    return mean * unit, std * unit
 
 
 class StandardScaler:
@@ -248,23 +250,24 @@ class StandardScaler:
 
     def fit(self, X: Sequence[Sequence[float]]) -> "StandardScaler":
         """Learn each feature's mean and standard deviation from X (the training set only)."""
-        if not X:
-            raise ValueError("StandardScaler.fit: X is empty; fit on the training rows")
-        n, dim = len(X), len(X[0])
-        self.mean_ = [sum(row[j] for row in X) / n for j in range(dim)]
-        stds = [math.sqrt(sum((row[j] - self.mean_[j]) ** 2 for row in X) / n) for j in range(dim)]
-        self.scale_ = [s if s > 0.0 else 1.0 for s in stds]  # a constant feature is left as is
+        stats = [_mean_and_std(column) for column in zip(*rows("StandardScaler.fit: X", X))]
+        self.mean_ = [mean for mean, _ in stats]
+        self.scale_ = [std if std > 0.0 else 1.0 for _, std in stats]  # a constant feature stays
         return self
+
+    def _rows(self, where: str, X) -> list[list[float]]:
+        """X checked: fitted first, finite numbers, as many features as when fitted."""
+        if self.mean_ is None:
+            raise RuntimeError(f"StandardScaler.{where}: call fit(X_train) first")
+        X = rows(f"StandardScaler.{where}: X", X)
+        if len(X[0]) != len(self.mean_):
+            raise ValueError(f"StandardScaler.{where}: rows must have {len(self.mean_)} features "
+                             f"(as when fitted), got {len(X[0])}")
+        return X
 
     def transform(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
         """Standardise X with the statistics learned by `fit`."""
-        if self.mean_ is None:
-            raise RuntimeError("StandardScaler.transform: call fit(X_train) first")
-        dim = len(self.mean_)
-        for row in X:
-            if len(row) != dim:
-                raise ValueError(f"StandardScaler.transform: rows must have {dim} features "
-                                 f"(as when fitted), got {len(row)}")
+        X = self._rows("transform", X)
         return [[(v - m) / s for v, m, s in zip(row, self.mean_, self.scale_)] for row in X]
 
     def fit_transform(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
@@ -273,8 +276,7 @@ class StandardScaler:
 
     def inverse_transform(self, X: Sequence[Sequence[float]]) -> list[list[float]]:
         """Undo `transform`: back to the original units."""
-        if self.mean_ is None:
-            raise RuntimeError("StandardScaler.inverse_transform: call fit(X_train) first")
+        X = self._rows("inverse_transform", X)
         return [[v * s + m for v, m, s in zip(row, self.mean_, self.scale_)] for row in X]
 
     def __repr__(self) -> str:
@@ -299,14 +301,10 @@ class DataLoader:
 
     def __init__(self, X: Sequence, y: Sequence, batch_size: int | None = None, *,
                  shuffle: bool = True, drop_last: bool = False, seed: int | None = None) -> None:
-        _check_xy("DataLoader", X, y)
-        if not X:
-            raise ValueError("DataLoader: X is empty; there is nothing to batch")
-        if batch_size is None:
-            batch_size = len(X)
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be an int >= 1 (or None for the "
-                             f"whole dataset), got {batch_size!r}")
+        X, y = _check_xy("DataLoader", X, y)
+        batch_size = len(X) if batch_size is None else positive_int("DataLoader: batch_size "
+                                                                     "(None: the whole dataset)",
+                                                                     batch_size)
         if drop_last and batch_size > len(X):
             raise ValueError(f"DataLoader: batch_size {batch_size} > {len(X)} rows with drop_last=True "
                              f"would give no batches; use a smaller batch_size")

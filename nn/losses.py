@@ -14,10 +14,13 @@ import numbers
 from autograd_core import Value, dot, sum_values
 
 from .functional import log_softmax, logsumexp, softmax
+from .validation import one_of
 
 __all__ = [
+    "CLASSIFICATION",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "check_targets",
     "cross_entropy",
     "hinge_loss",
     "l1_loss",
@@ -76,9 +79,6 @@ def _target(t, where: str):
 def _reduce(terms: list, reduction: str, where: str):
     if reduction == "none":
         return terms
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{where}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, "
-                         f"got {reduction!r}")
     if len(terms) == 1:
         return terms[0]  # the mean and the sum of one loss are that loss: no extra nodes
     total = sum_values(terms)
@@ -92,18 +92,12 @@ def _single_or_list(pred, terms, reduction):
     return terms
 
 
-def _check_reduction(reduction: str, where: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{where}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, "
-                         f"got {reduction!r}")
-
-
 # --- regression ----------------------------------------------------------------------------------
 
 
 def mse_loss(pred, target, reduction: str = "mean"):
     """Mean squared error: (pred - target)^2, averaged (or summed) over all elements."""
-    _check_reduction(reduction, "mse_loss")
+    one_of("mse_loss: reduction", reduction, REDUCTIONS)
     terms = []
     for p, t in _pairs(pred, target, "mse_loss"):
         diff = p - t
@@ -113,7 +107,7 @@ def mse_loss(pred, target, reduction: str = "mean"):
 
 def l1_loss(pred, target, reduction: str = "mean"):
     """Mean absolute error: |pred - target| (gradient sign(pred - target), 0 at equality, as PyTorch)."""
-    _check_reduction(reduction, "l1_loss")
+    one_of("l1_loss: reduction", reduction, REDUCTIONS)
     terms = [abs(p - t) for p, t in _pairs(pred, target, "l1_loss")]
     return _reduce(_single_or_list(pred, terms, reduction), reduction, "l1_loss")
 
@@ -123,7 +117,7 @@ def l1_loss(pred, target, reduction: str = "mean"):
 
 def hinge_loss(scores, labels, reduction: str = "mean", margin: float = 1.0):
     """The max-margin (SVM) loss: relu(margin - y * score), with labels y of -1 or +1."""
-    _check_reduction(reduction, "hinge_loss")
+    one_of("hinge_loss: reduction", reduction, REDUCTIONS)
     terms = []
     for s, y in _pairs(scores, labels, "hinge_loss"):
         y_val = y.data if isinstance(y, Value) else y
@@ -156,7 +150,7 @@ def binary_cross_entropy(probs, targets, reduction: str = "mean"):
     As PyTorch, each log is clamped at -100, so p = 0 or 1 gives a finite loss. Prefer
     `binary_cross_entropy_with_logits` on raw scores: it is exact where sigmoid saturates.
     """
-    _check_reduction(reduction, "binary_cross_entropy")
+    one_of("binary_cross_entropy: reduction", reduction, REDUCTIONS)
     terms = []
     for p, t in _pairs(probs, targets, "binary_cross_entropy"):
         t_val = t.data if isinstance(t, Value) else t
@@ -180,9 +174,13 @@ def binary_cross_entropy_with_logits(logits, targets, reduction: str = "mean"):
     Written as a sum of two non-negative parts, so nothing overflows or cancels:
     x >= 0: (1 - t) x + softplus(-x);   x < 0: softplus(x) - t x.   d/dx = sigmoid(x) - t.
     """
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    one_of("binary_cross_entropy_with_logits: reduction", reduction, REDUCTIONS)
     terms = []
     for x, t in _pairs(logits, targets, "binary_cross_entropy_with_logits"):
+        t_val = t.data if isinstance(t, Value) else t
+        if not 0.0 <= t_val <= 1.0:
+            raise ValueError(f"binary_cross_entropy_with_logits: targets must be in [0, 1], got "
+                             f"{t_val!r}; for -1/+1 labels use (y + 1) / 2 or hinge_loss")
         if x.data >= 0.0:
             terms.append((1.0 - t) * x + (-x).softplus())
         else:
@@ -197,29 +195,71 @@ def cross_entropy(logits, target, reduction: str = "mean"):
     One sample: a list of logits and a class index. A batch: a list of such lists and a list of
     indices, reduced over the samples.
     """
-    _check_reduction(reduction, "cross_entropy")
+    one_of("cross_entropy: reduction", reduction, REDUCTIONS)
     logits, target = _as_list(logits), _as_list(target)
     if not isinstance(logits, (list, tuple)) or not logits:
         raise TypeError("cross_entropy expects a list of logits (one sample) or a list of lists "
                         "(a batch), with class index / indices as target")
     batched = isinstance(logits[0], (list, tuple))
+    if not batched and isinstance(target, (list, tuple)):
+        raise ValueError(f"cross_entropy: each sample has 1 output but needs one logit per class; "
+                         f"got {len(logits)} outputs and {len(target)} targets. Give the model "
+                         f"one output per class, e.g. MLP(nin, [16, n_classes])")
     if batched:
         if not isinstance(target, (list, tuple)) or len(target) != len(logits):
+            size = len(target) if isinstance(target, (list, tuple)) else "one"
             raise ValueError(f"cross_entropy: {len(logits)} samples of logits need {len(logits)} "
-                             f"class indices, got {target!r:.60}")
+                             f"class indices, got {size}")
         samples = list(zip(logits, target))
     else:
         samples = [(logits, target)]
     terms = []
     for row, t in samples:
         if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t < len(row):
-            raise ValueError(f"cross_entropy: the target must be a class index in 0..{len(row) - 1}, "
-                             f"got {t!r}")
+            raise ValueError(_class_index_message("cross_entropy: the target", t, len(row)))
         row = [v if isinstance(v, Value) else Value(v) for v in row]
         terms.append(logsumexp(row) - row[int(t)])
     if reduction == "none":
         return terms if batched else terms[0]
     return _reduce(terms, reduction, "cross_entropy")
+
+
+def _class_index_message(what: str, t, n_outputs: int) -> str:
+    return (f"{what} {t!r:.20} is not a class index: the model has {n_outputs} output"
+            f"{'s' if n_outputs != 1 else ''}, so targets must be whole numbers 0..{n_outputs - 1}")
+
+
+# --- checking a whole set of targets before training ---------------------------------------------
+
+# The losses for classes; the others (mse_loss, l1_loss) fit any real targets.
+CLASSIFICATION = ("hinge_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+                  "cross_entropy")
+
+
+def _bad_target(loss: str, t, n_outputs: int | None) -> str | None:
+    """Why `t` is not a target of `loss` (None if it is one): the rule each loss applies per call."""
+    if loss == "cross_entropy":
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
+            return f"{t!r:.20} is not a class index (a whole number 0, 1, 2, ...)"
+        if n_outputs is not None and t >= n_outputs:
+            return _class_index_message("", t, n_outputs).strip()
+        return None
+    if isinstance(t, (list, tuple)):
+        return None if loss not in CLASSIFICATION else f"{t!r:.30} is a list, not one label"
+    if loss == "hinge_loss" and t not in (-1, 1):
+        return f"{t!r} is not -1 or +1; convert 0/1 labels with nn.data.to_pm1(y)"
+    if loss.startswith("binary_cross_entropy") and not 0 <= t <= 1:
+        return f"{t!r} is not in [0, 1]; for -1/+1 labels use (y + 1) / 2, or loss='hinge'"
+    return None
+
+
+def check_targets(loss: str, targets, n_outputs: int | None = None, name: str = "y") -> None:
+    """Raise a one-line ValueError naming the first target that `loss` (a full loss name) refuses:
+    hinge needs -1/+1, BCE [0, 1], cross-entropy class indices below `n_outputs`."""
+    for i, t in enumerate(targets):
+        reason = _bad_target(loss, t, n_outputs)
+        if reason is not None:
+            raise ValueError(f"{name}[{i}] = {reason} ({loss} targets)")
 
 
 # --- regularization ------------------------------------------------------------------------------

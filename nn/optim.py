@@ -491,6 +491,6 @@ def clip_grad_norm_(params, max_norm: float, norm_type: float = 2.0,
                            f"non-finite norm anyway, set `error_if_nonfinite=False`")
     coef = max_norm / (total + 1e-6)
     coef = 1.0 if coef > 1.0 else coef  # NaN stays NaN, as torch.clamp
-    for p in params:
-        p.grad = p.grad * coef
+    for p in params:  # as PyTorch's, which runs under no_grad: a Value grad gets no graph node
+        p.grad = Value(p.grad.data * coef) if isinstance(p.grad, Value) else p.grad * coef
     return total

@@ -1,18 +1,22 @@
 """Pictures of training: loss and accuracy curves, decision boundaries, regression fits.
 
-Needs matplotlib (`pip install 'autograd-core[notebooks]'`). Each function returns the Figure, which
-Jupyter shows when it is the last expression of a cell (or with `display(fig)`); `fig.savefig(path)`
-writes it to a file. Notebook 05 (training) draws all three.
+Needs matplotlib (`pip install 'autograd-core[notebooks]'`). Each function returns the Figure and,
+like pandas and seaborn, leaves it open in pyplot: Jupyter shows every figure of a cell once when
+the cell ends (`fig = plot_history(h)` too), and `fig.savefig(path)` writes it to a file.
+Scripts that draw many figures close each one after saving it (`close(fig)`).
+Notebook 05 (training) draws all three.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import math
 from typing import Sequence
 
 from .train import History, predict
 
-__all__ = ["plot_activations", "plot_decision_boundary", "plot_gradients", "plot_history",
+__all__ = ["close", "plot_activations", "plot_decision_boundary", "plot_gradients", "plot_history",
            "plot_layer_stats", "plot_lr_find", "plot_regression", "plot_update_ratios"]
 
 _CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -35,11 +39,56 @@ def _percent_formatter():
     return PercentFormatter(1.0)
 
 
+def _show_png(fig) -> None:
+    """Display `fig` as a PNG in Jupyter (tight bounding box, as the inline backend draws it)."""
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    display(Image(data=buffer.getvalue(), format="png"))
+
+
+@functools.lru_cache(maxsize=None)
+def _figure_class() -> type:
+    """matplotlib's Figure, displayed in Jupyter exactly once (see Figure._ipython_display_)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib._pylab_helpers import Gcf
+    from matplotlib.figure import Figure as MatplotlibFigure
+
+    class Figure(MatplotlibFigure):
+        """matplotlib's Figure, displayed in Jupyter exactly once."""
+
+        def _ipython_display_(self) -> None:
+            # Jupyter's inline backend displays every open figure when a cell ends; a figure that
+            # is also the cell's value would show twice. So show the open figures up to this one
+            # (keeping their order) and close them: the end of the cell skips them.
+            if "inline" not in matplotlib.get_backend():
+                _show_png(self)
+                return
+            opened = [m.canvas.figure for m in Gcf.get_all_fig_managers()]
+            for fig in opened[:opened.index(self) + 1] if self in opened else [self]:
+                _show_png(fig)
+                plt.close(fig)
+
+    Figure.__module__, Figure.__qualname__ = __name__, "Figure"
+    return Figure
+
+
+def _subplots(plt, *args, **kwargs):
+    """plt.subplots with this module's Figure class."""
+    return plt.subplots(*args, FigureClass=_figure_class(), **kwargs)
+
+
 def _finish(plt, fig):
-    """Lay out and detach `fig` from pyplot, so Jupyter shows it once: as the cell's value."""
+    """Lay out `fig` and return it, left open in pyplot (Jupyter shows open figures once)."""
     fig.tight_layout()
-    plt.close(fig)
     return fig
+
+
+def close(fig) -> None:
+    """Close `fig` in pyplot (after `fig.savefig(...)` in a script that draws many figures)."""
+    _pyplot().close(fig)
 
 
 # --- training curves -------------------------------------------------------------------------------
@@ -55,7 +104,7 @@ def plot_history(history: History, title: str | None = None):
         panels.append("accuracy")
     if len(set(history.lr)) > 1:
         panels.append("lr")
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 3.4), squeeze=False)
+    fig, axes = _subplots(plt, 1, len(panels), figsize=(3.8 * len(panels), 3.4), squeeze=False)
     for ax, panel in zip(axes[0], panels):
         if panel == "loss":
             ax.plot(history.step, history.loss, color="C0", label="train (per step)")
@@ -142,7 +191,7 @@ def plot_decision_boundary(model, X: Sequence[Sequence[float]], y: Sequence, *, 
         color_index = {labels[0]: 0, labels[-1]: 1}
     colors = [_CLASS_COLORS[k % len(_CLASS_COLORS)] for k in range(max(n_classes, len(labels)))]
 
-    fig, ax = plt.subplots(figsize=(5.6, 5.4))
+    fig, ax = _subplots(plt, figsize=(5.6, 5.4))
     if multi:
         # region of class k: where output k beats every other output (a smooth field, so smooth edges)
         for k in range(n_classes):
@@ -200,7 +249,7 @@ def plot_regression(model, X: Sequence[Sequence[float]], y: Sequence[float], *, 
     lo, hi = min(xs), max(xs)
     curve_x = [lo + (hi - lo) * i / (resolution - 1) for i in range(resolution)]
     curve_y = predict(model, [[x] for x in curve_x])
-    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    fig, ax = _subplots(plt, figsize=(5.6, 4.0))
     ax.scatter(xs, y, s=16, color="C0", alpha=0.7, label="data")
     ax.plot(curve_x, curve_y, color="C3", linewidth=2, label="model prediction")
     ax.set_title(title or "Regression fit")
@@ -251,7 +300,7 @@ def _histogram_lines(diagnostics, key: str, layers, bins: int, xlabel: str, titl
     numbers = np.concatenate([np.asarray(getattr(t, key), dtype=float) for t in traces])
     low, high = float(numbers.min()), float(numbers.max())
     edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
-    fig, ax = plt.subplots(figsize=(9.0, 3.4))
+    fig, ax = _subplots(plt, figsize=(9.0, 3.4))
     for i, trace in enumerate(traces):
         density, _ = np.histogram(getattr(trace, key), bins=edges, density=True)
         ax.plot((edges[:-1] + edges[1:]) / 2, density, color=f"C{i % 10}",
@@ -294,7 +343,7 @@ def plot_update_ratios(diagnostics, *, guide: float = -3.0, title: str | None = 
     if not traces:
         raise ValueError("plot_update_ratios: no update was recorded; record over training steps "
                          "(fit(..., callbacks=[diag]) or diag.record() after optimizer.step())")
-    fig, ax = plt.subplots(figsize=(8.4, 3.4))
+    fig, ax = _subplots(plt, figsize=(8.4, 3.4))
     for i, trace in enumerate(traces):
         points = [(s, r) for s, r in zip(diagnostics.steps, trace.update_ratio)
                   if r is not None and math.isfinite(r)]
@@ -322,7 +371,7 @@ def plot_layer_stats(runs, stat: str = "grad_std", *, log: bool = True, title: s
     if stat not in STATS:
         raise ValueError(f"plot_layer_stats: stat must be one of {', '.join(STATS)}, got {stat!r}")
     runs = runs if isinstance(runs, dict) else {"": runs}
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig, ax = _subplots(plt, figsize=(6.4, 3.4))
     for i, (label, diag) in enumerate(runs.items()):
         values = [t.last()[stat] for t in diag.layers.values()]
         depth = [k + 1 for k, v in enumerate(values) if v is not None and (v > 0 or not log)]
@@ -346,7 +395,7 @@ def plot_lr_find(result, *, title: str | None = None):
     plt = _pyplot()
     if not result.lrs:
         raise ValueError("plot_lr_find: the result is empty; run nn.lr_find(...) first")
-    fig, ax = plt.subplots(figsize=(8.4, 3.4))
+    fig, ax = _subplots(plt, figsize=(8.4, 3.4))
     ax.plot(result.lrs, result.losses, color="C0", alpha=0.35, label="loss at each step")
     ax.plot(result.lrs, result.smoothed, color="C0", label="smoothed loss")
     ax.axvline(result.suggestion, color="C3", linestyle="--",

@@ -18,18 +18,23 @@ from autograd_core import Value, no_grad
 
 from . import losses
 from .data import DataLoader
+from .validation import non_negative, one_of, positive_int, rows, targets
 
-__all__ = ["Callback", "EarlyStopping", "History", "evaluate", "fit", "predict", "predict_classes"]
+__all__ = ["Callback", "EarlyStopping", "History", "LOSSES", "evaluate", "fit", "loss_function",
+           "predict", "predict_classes"]
 
 LossFn = Callable[[list, list], Value]
 
-# Short names accepted for `loss=` (the CLI's --loss choices), and the full function names.
+# Short names accepted for `loss=` (the CLI's --loss choices) -> the loss functions' full names,
+# which are accepted too (plus "binary_cross_entropy", for models that output probabilities).
 LOSSES: dict[str, str] = {
     "hinge": "hinge_loss",
     "bce": "binary_cross_entropy_with_logits",
     "ce": "cross_entropy",
     "mse": "mse_loss",
+    "l1": "l1_loss",
 }
+_FULL_NAMES = (*LOSSES.values(), "binary_cross_entropy")
 
 
 # --- History -------------------------------------------------------------------------------------
@@ -98,13 +103,13 @@ class EarlyStopping(Callback):
     """Stop when `monitor` (default "val_loss") has not improved for `patience` evaluations,
     then put back the weights of the best evaluation (`restore_best_weights`)."""
 
+    MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+
     def __init__(self, patience: int = 10, min_delta: float = 0.0, monitor: str = "val_loss",
                  restore_best_weights: bool = True) -> None:
-        if not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be an int >= 1, got {patience!r}")
-        self.patience = patience
-        self.min_delta = min_delta
-        self.monitor = monitor
+        self.patience = positive_int("EarlyStopping: patience", patience)
+        self.min_delta = non_negative("EarlyStopping: min_delta", min_delta)
+        self.monitor = one_of("EarlyStopping: monitor", monitor, self.MONITORS)
         self.restore_best_weights = restore_best_weights
         self.sign = -1.0 if "acc" in monitor else 1.0  # accuracies should go up, losses down
 
@@ -138,16 +143,17 @@ class EarlyStopping(Callback):
 # --- losses and accuracy -------------------------------------------------------------------------
 
 
-def _loss_function(loss: str | LossFn) -> tuple[str, LossFn]:
-    """(name, function) for a loss given by short name, full name, or as a function."""
+def loss_function(loss: str | LossFn) -> tuple[str, LossFn]:
+    """(full name, function) for a loss given by short name ("hinge"), full name ("hinge_loss")
+    or as a function (outputs, targets) -> Value."""
     if callable(loss):
         return getattr(loss, "__name__", "loss"), loss
     if isinstance(loss, str):
         name = LOSSES.get(loss, loss)
-        if name in LOSSES.values() and hasattr(losses, name):
+        if name in _FULL_NAMES:
             return name, getattr(losses, name)
-    choices = ", ".join(repr(k) for k in LOSSES)
-    raise ValueError(f"fit: unknown loss {loss!r}; use one of {choices} or a function "
+    choices = ", ".join(repr(k) for k in (*LOSSES, *_FULL_NAMES))
+    raise ValueError(f"loss {loss!r:.40} is unknown; use one of {choices}, or a function "
                      f"loss(outputs, targets) -> Value")
 
 
@@ -156,22 +162,27 @@ def _data(v) -> float:
 
 
 class _Task:
-    """How to score outputs against targets: the loss, and accuracy when the targets are classes."""
+    """How to score outputs against targets: the loss (its targets checked), and accuracy when
+    the loss is a classification loss (or `accuracy=True`)."""
 
-    def __init__(self, loss: str | LossFn, y: Sequence, accuracy: bool | None) -> None:
-        self.name, self.loss_fn = _loss_function(loss)
-        if self.name == "hinge_loss":
-            bad = [t for t in y if t not in (-1, 1)]
-            if bad:
-                raise ValueError(f"fit: hinge loss needs labels -1 or +1, got {bad[0]!r}; convert "
-                                 f"0/1 labels with nn.data.to_pm1(y)")
-        integral = all(isinstance(t, int) or (isinstance(t, float) and t.is_integer()) for t in y)
-        self.accuracy = integral if accuracy is None else accuracy
+    def __init__(self, loss: str | LossFn, y: list, accuracy: bool | None,
+                 n_outputs: int | None = None, name: str = "y") -> None:
+        self.name, self.loss_fn = loss_function(loss)
+        self.n_outputs = n_outputs
+        self.check(y, name)
+        if accuracy is not None and not isinstance(accuracy, bool):
+            raise TypeError(f"accuracy must be True, False or None (automatic), got {accuracy!r:.40}")
+        self.accuracy = self.name in losses.CLASSIFICATION if accuracy is None else accuracy
         # binary outputs are scores: class "high" when the score is above the threshold
         labels = sorted(set(y)) if self.accuracy else []
         self.high = labels[-1] if labels else 1
         logits = self.name in ("hinge_loss", "binary_cross_entropy_with_logits")
         self.threshold = 0.0 if logits or len(labels) < 2 else (labels[0] + labels[-1]) / 2
+
+    def check(self, y: list, name: str) -> None:
+        """Refuse targets this loss cannot score (a named loss only: a function checks its own)."""
+        if self.name in _FULL_NAMES:
+            losses.check_targets(self.name, y, self.n_outputs, name)
 
     def correct(self, outputs: Sequence, targets: Sequence) -> int:
         """How many outputs predict their target's class (argmax, or score above the threshold)."""
@@ -189,16 +200,22 @@ def _l2_term(params: list, l2: float):
     return l2 * losses.l2_penalty(params) if l2 else 0.0
 
 
-def _evaluate(model, X, y, task: _Task, params: list, l2: float) -> tuple[float, float | None]:
-    """(loss, accuracy or None) on the whole of X, y under no_grad and eval mode."""
+def _outputs(model, X: Sequence) -> list:
+    """The model's outputs on each row of X, under no_grad in eval mode (its mode is restored)."""
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            outputs = [model(x) for x in X]
-            loss = task.loss_fn(outputs, list(y)) + _l2_term(params, l2)
+            return [model(x) for x in X]
     finally:
         model.train(was_training)
+
+
+def _evaluate(model, X, y, task: _Task, params: list, l2: float) -> tuple[float, float | None]:
+    """(loss, accuracy or None) on the whole of X, y under no_grad and eval mode."""
+    outputs = _outputs(model, X)
+    with no_grad():
+        loss = task.loss_fn(outputs, list(y)) + _l2_term(params, l2)
     accuracy = task.correct(outputs, y) / len(y) if task.accuracy else None
     return _data(loss), accuracy
 
@@ -242,8 +259,6 @@ def _progress_bar(progress: bool | str, total: int):
     """tqdm.auto's bar when installed (progress=True), the text bar ("text" or no tqdm), or None."""
     if progress is False or progress is None:
         return None
-    if progress not in (True, "text", "tqdm"):
-        raise ValueError(f"fit: progress must be True, False, 'tqdm' or 'text', got {progress!r}")
     if progress != "text":
         try:
             from tqdm.auto import tqdm
@@ -268,12 +283,200 @@ def _postfix(logs: dict) -> str:
     return " ".join(parts)
 
 
-# --- fit -----------------------------------------------------------------------------------------
+# --- fit: check everything first ----------------------------------------------------------------
 
 
-def _positive_int(name: str, value) -> None:
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise ValueError(f"fit: {name} must be an int >= 1, got {value!r}")
+@dataclass
+class _Plan:
+    """Everything `fit` checked and prepared before the first step (nothing changes before)."""
+
+    task: _Task
+    loader: DataLoader
+    total: int
+    eval_every: int
+    validation: tuple[list, list] | None
+    l2: float
+    callbacks: list
+    progress: bool | str
+
+
+def _n_outputs(model, row: list) -> int:
+    """How many outputs the model gives per row: one forward pass under no_grad."""
+    out = _outputs(model, [row])[0]
+    return len(out) if isinstance(out, (list, tuple)) else 1
+
+
+def _task_and_data(model, X, y, loss, accuracy) -> tuple[_Task, list, list]:
+    """The checked rows, targets and task (cross-entropy asks the model how many classes it has)."""
+    X = rows("fit: X", X)
+    y = targets("fit: y", y, len(X))
+    name, _ = loss_function(loss)
+    n_outputs = _n_outputs(model, X[0]) if name == "cross_entropy" else None
+    return _Task(loss, y, accuracy, n_outputs, "fit: y"), X, y
+
+
+def _validation(validation_data, task: _Task, width: int) -> tuple[list, list] | None:
+    """(X_val, y_val) checked like X and y, with rows as wide as X's."""
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
+        raise TypeError(f"fit: validation_data must be a pair (X_val, y_val), got "
+                        f"{type(validation_data).__name__}")
+    X_val = rows("fit: validation_data X", validation_data[0])
+    y_val = targets("fit: validation_data y", validation_data[1], len(X_val))
+    if len(X_val[0]) != width:
+        raise ValueError(f"fit: validation_data rows have {len(X_val[0])} features but X's rows "
+                         f"have {width}; they must match")
+    task.check(y_val, "fit: validation_data y")
+    return X_val, y_val
+
+
+def _check_callbacks(callbacks, validation, task: _Task) -> list:
+    """The callbacks as a list; one that watches a value fit will not record is refused."""
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not (isinstance(cb, Callback) or callable(cb)):
+            raise TypeError(f"fit: callbacks must be Callbacks or functions (step, logs) -> stop?, "
+                            f"got {type(cb).__name__}")
+        monitor = getattr(cb, "monitor", "") if isinstance(cb, Callback) else ""
+        if monitor.startswith("val_") and validation is None:
+            raise ValueError(f"fit: {cb!r} watches {monitor!r} but no validation_data was given; "
+                             f"pass validation_data=(X_val, y_val) or monitor='loss'")
+        if monitor.endswith("accuracy") and not task.accuracy:
+            raise ValueError(f"fit: {cb!r} watches {monitor!r} but {task.name} records no "
+                             f"accuracy; watch a loss, or pass accuracy=True")
+    return callbacks
+
+
+def _plan(model, X, y, *, loss, steps, epochs, batch_size, shuffle, validation_data, eval_every,
+          l2, callbacks, progress, accuracy, seed) -> _Plan:
+    """Check every argument of `fit` and prepare the batches; raises before anything changes."""
+    if (steps is None) == (epochs is None):
+        raise ValueError(f"fit: give exactly one of steps= (number of updates) or epochs= (passes "
+                         f"over the data), got steps={steps!r}, epochs={epochs!r}")
+    count = positive_int("fit: steps", steps) if steps is not None else None
+    passes = positive_int("fit: epochs", epochs) if epochs is not None else None
+    eval_every = positive_int("fit: eval_every", eval_every) if eval_every is not None else None
+    l2 = non_negative("fit: l2", l2)
+    if progress not in (True, False, None, "text", "tqdm"):
+        raise ValueError(f"fit: progress must be True, False, 'tqdm' or 'text', got {progress!r}")
+    task, X, y = _task_and_data(model, X, y, loss, accuracy)
+    validation = _validation(validation_data, task, len(X[0]))
+    callbacks = _check_callbacks(callbacks, validation, task)
+    loader = DataLoader(X, y, batch_size, shuffle=shuffle and batch_size is not None, seed=seed)
+    total = count if count is not None else passes * len(loader)
+    return _Plan(task, loader, total, eval_every or len(loader), validation, l2, callbacks,
+                 progress)
+
+
+# --- fit: the loop -------------------------------------------------------------------------------
+
+
+def _batches(loader: DataLoader, total: int):
+    """(step, epoch, (X_batch, y_batch)) for steps 1..total, a new pass when one ends."""
+    step, epoch = 0, 0
+    while True:
+        for batch in loader:
+            step += 1
+            yield step, epoch, batch
+            if step == total:
+                return
+        epoch += 1
+
+
+class _Training:
+    """One run of `fit`: the step, and what happens around it, one method each."""
+
+    def __init__(self, model, optimizer, scheduler, plan: _Plan) -> None:
+        self.model, self.optimizer, self.scheduler, self.plan = model, optimizer, scheduler, plan
+        self.params = model.parameters()
+        self.history = History(loss_name=plan.task.name, l2=plan.l2)
+        self.bar = None
+
+    def run(self) -> History:
+        """Train for plan.total steps or until a callback (or divergence) stops it."""
+        self.bar = _progress_bar(self.plan.progress, self.plan.total)
+        self.hook("on_train_begin")
+        self.model.train()
+        try:
+            for step, epoch, (X_batch, y_batch) in _batches(self.plan.loader, self.plan.total):
+                logs = self.step(step, epoch, X_batch, y_batch)
+                if self.after_step(logs):
+                    self.history.stopped_step = step
+                    break
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+        self.hook("on_train_end")
+        return self.history
+
+    def step(self, step: int, epoch: int, X_batch: list, y_batch: list) -> dict:
+        """One update; returns its logs (step, epoch, loss before the update, lr, accuracy)."""
+        task = self.plan.task
+        # 1. forward: the model's outputs, the loss, and the L2 term, as one graph
+        outputs = [self.model(x) for x in X_batch]
+        objective = task.loss_fn(outputs, y_batch) + _l2_term(self.params, self.plan.l2)
+        lr = self.optimizer.lr
+        if math.isfinite(objective.data):  # a NaN or inf loss is reported by after_step
+            # 2. backward: clear the old gradients (leaves accumulate), then d(objective)/d(params)
+            self.optimizer.zero_grad()
+            objective.backward()
+            # 3. update the parameters with this step's learning rate, then schedule the next one
+            self.optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
+        accuracy = task.correct(outputs, y_batch) / len(y_batch) if task.accuracy else None
+        return {"step": step, "epoch": epoch, "loss": objective.data, "lr": lr, "accuracy": accuracy}
+
+    def after_step(self, logs: dict) -> bool:
+        """Record the step, validate when due, show progress, ask the callbacks; True to stop."""
+        diverged = not math.isfinite(logs["loss"])
+        self.record(logs)
+        step = logs["step"]
+        if not diverged and (step % self.plan.eval_every == 0 or step == self.plan.total):
+            self.validate(logs)
+        if self.bar is not None:
+            self.bar.set_postfix_str(_postfix(logs), refresh=False)
+            self.bar.update(1)
+        if diverged:
+            warnings.warn(f"fit: the loss became {logs['loss']} at step {step}, so training "
+                          f"stopped before updating the weights: it diverged; try a smaller "
+                          f"learning rate", RuntimeWarning, stacklevel=4)
+            return True
+        stop = False
+        for cb in self.plan.callbacks:
+            hook = cb.on_step_end if isinstance(cb, Callback) else cb
+            stop = bool(hook(step, logs)) or stop
+        return stop
+
+    def record(self, logs: dict) -> None:
+        """Append the step's numbers to the History."""
+        history = self.history
+        history.step.append(logs["step"])
+        history.epoch.append(logs["epoch"])
+        history.loss.append(logs["loss"])
+        history.lr.append(logs["lr"])
+        if self.plan.task.accuracy:
+            history.accuracy.append(logs["accuracy"])
+
+    def validate(self, logs: dict) -> None:
+        """Loss (and accuracy) on the validation data, into the logs and the History."""
+        if self.plan.validation is None:
+            return
+        X_val, y_val = self.plan.validation
+        val_loss, val_acc = _evaluate(self.model, X_val, y_val, self.plan.task, self.params,
+                                      self.plan.l2)
+        logs.update(val_loss=val_loss, val_accuracy=val_acc)
+        self.history.val_step.append(logs["step"])
+        self.history.val_loss.append(val_loss)
+        if val_acc is not None:
+            self.history.val_accuracy.append(val_acc)
+
+    def hook(self, name: str) -> None:
+        """Call `name` ("on_train_begin" / "on_train_end") of every Callback object."""
+        for cb in self.plan.callbacks:
+            if isinstance(cb, Callback):
+                getattr(cb, name)(self.model, self.history)
 
 
 def fit(model, X: Sequence[Sequence[float]], y: Sequence, *, loss: str | LossFn, optimizer,
@@ -286,109 +489,18 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence, *, loss: str | LossFn,
 
     Each step: forward the batch, loss (+ `l2` * sum of squared parameters), zero_grad, backward,
     optimizer.step(), scheduler.step(). `loss` is "hinge" (labels -1/+1), "bce" (labels 0/1),
-    "ce" (class indices, one output per class), "mse", or a function (outputs, targets) -> Value.
+    "ce" (class indices, one output per class), "mse", "l1", a full name ("hinge_loss",
+    "binary_cross_entropy_with_logits", "cross_entropy", "mse_loss", "l1_loss",
+    "binary_cross_entropy"), or a function (outputs, targets) -> Value. X is a list of rows or a
+    2-d numpy array, y a list or 1-d array; everything is checked before the first step.
     `batch_size=None` is full-batch. Validation runs every `eval_every` steps (default: each epoch).
+    Accuracy is recorded for classification losses (`accuracy=True/False` overrides).
     A callback is a `Callback` or a function (step, logs) -> stop?; see `EarlyStopping`.
     """
-    if (steps is None) == (epochs is None):
-        raise ValueError(f"fit: give exactly one of steps= (number of updates) or epochs= (passes "
-                         f"over the data), got steps={steps!r}, epochs={epochs!r}")
-    _positive_int("steps", steps)
-    _positive_int("epochs", epochs)
-    _positive_int("eval_every", eval_every)
-    if len(X) != len(y):
-        raise ValueError(f"fit: X has {len(X)} rows but y has {len(y)} targets; they must match")
-    if not isinstance(l2, (int, float)) or not l2 >= 0.0:
-        raise ValueError(f"fit: l2 must be a number >= 0, got {l2!r}")
-    task = _Task(loss, y, accuracy)
-    if validation_data is not None:
-        X_val, y_val = validation_data
-        if len(X_val) != len(y_val) or not X_val:
-            raise ValueError(f"fit: validation_data must be (X_val, y_val) of equal, non-zero length, "
-                             f"got {len(X_val)} rows and {len(y_val)} targets")
-        _Task(loss, y_val, accuracy)  # same label checks as the training targets
-    callbacks = list(callbacks)
-    for cb in callbacks:
-        monitor = getattr(cb, "monitor", "")
-        if monitor.startswith("val_") and validation_data is None:
-            raise ValueError(f"fit: {cb!r} watches {monitor!r} but no validation_data was given; "
-                             f"pass validation_data=(X_val, y_val) or monitor='loss'")
-
-    loader = DataLoader(X, y, batch_size, shuffle=shuffle and batch_size is not None, seed=seed)
-    total = steps if steps is not None else epochs * len(loader)
-    eval_every = eval_every or len(loader)
-    params = model.parameters()
-    history = History(loss_name=task.name, l2=float(l2))
-    bar = _progress_bar(progress, total)
-    for cb in callbacks:
-        if isinstance(cb, Callback):
-            cb.on_train_begin(model, history)
-
-    model.train()
-    step, epoch, batches = 0, 0, iter(loader)
-    try:
-        while step < total:
-            try:
-                X_batch, y_batch = next(batches)
-            except StopIteration:
-                epoch += 1
-                batches = iter(loader)
-                continue
-            step += 1
-            # 1. forward: the model's outputs, the loss, and the L2 term, as one graph
-            outputs = [model(x) for x in X_batch]
-            objective = task.loss_fn(outputs, y_batch) + _l2_term(params, l2)
-            diverged = not math.isfinite(objective.data)
-            lr = optimizer.lr
-            if not diverged:
-                # 2. backward: clear the old gradients (leaves accumulate), then d(objective)/d(params)
-                optimizer.zero_grad()
-                objective.backward()
-                # 3. update the parameters with this step's learning rate, then schedule the next one
-                optimizer.step()
-                if scheduler is not None:
-                    scheduler.step()
-
-            logs = {"step": step, "epoch": epoch, "loss": objective.data, "lr": lr,
-                    "accuracy": task.correct(outputs, y_batch) / len(y_batch) if task.accuracy else None}
-            history.step.append(step)
-            history.epoch.append(epoch)
-            history.loss.append(objective.data)
-            history.lr.append(lr)
-            if task.accuracy:
-                history.accuracy.append(logs["accuracy"])
-            evaluate_now = step % eval_every == 0 or step == total
-            if validation_data is not None and evaluate_now and not diverged:
-                val_loss, val_acc = _evaluate(model, X_val, y_val, task, params, l2)
-                logs.update(val_loss=val_loss, val_accuracy=val_acc)
-                history.val_step.append(step)
-                history.val_loss.append(val_loss)
-                if val_acc is not None:
-                    history.val_accuracy.append(val_acc)
-            if bar is not None:
-                bar.set_postfix_str(_postfix(logs), refresh=False)
-                bar.update(1)
-            if diverged:
-                warnings.warn(f"fit: the loss became {objective.data} at step {step}, so training "
-                              f"stopped before updating the weights: it diverged; try a smaller "
-                              f"learning rate", RuntimeWarning, stacklevel=2)
-                history.stopped_step = step
-                break
-
-            stop = False
-            for cb in callbacks:
-                hook = cb.on_step_end if isinstance(cb, Callback) else cb
-                stop = bool(hook(step, logs)) or stop
-            if stop:
-                history.stopped_step = step
-                break
-    finally:
-        if bar is not None:
-            bar.close()
-    for cb in callbacks:
-        if isinstance(cb, Callback):
-            cb.on_train_end(model, history)
-    return history
+    plan = _plan(model, X, y, loss=loss, steps=steps, epochs=epochs, batch_size=batch_size,
+                 shuffle=shuffle, validation_data=validation_data, eval_every=eval_every, l2=l2,
+                 callbacks=callbacks, progress=progress, accuracy=accuracy, seed=seed)
+    return _Training(model, optimizer, scheduler, plan).run()
 
 
 # --- evaluate and predict ------------------------------------------------------------------------
@@ -397,23 +509,16 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence, *, loss: str | LossFn,
 def evaluate(model, X: Sequence[Sequence[float]], y: Sequence, loss: str | LossFn, *,
              l2: float = 0.0, accuracy: bool | None = None) -> dict[str, float | None]:
     """{"loss": ..., "accuracy": ... or None} of `model` on (X, y), under no_grad() in eval mode."""
-    if len(X) != len(y) or not X:
-        raise ValueError(f"evaluate: X and y must have equal, non-zero length, got {len(X)} rows "
-                         f"and {len(y)} targets")
-    task = _Task(loss, y, accuracy)
-    value, acc = _evaluate(model, X, y, task, model.parameters(), l2)
+    X = rows("evaluate: X", X)
+    y = targets("evaluate: y", y, len(X))
+    task = _Task(loss, y, accuracy, name="evaluate: y")
+    value, acc = _evaluate(model, X, y, task, model.parameters(), non_negative("evaluate: l2", l2))
     return {"loss": value, "accuracy": acc}
 
 
 def predict(model, X: Sequence[Sequence[float]]) -> list:
     """The model's outputs on each row of X as floats (a list of floats per row for several outputs)."""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            outputs = [model(x) for x in X]
-    finally:
-        model.train(was_training)
+    outputs = _outputs(model, rows("predict: X", X))
     return [[_data(o) for o in out] if isinstance(out, (list, tuple)) else _data(out)
             for out in outputs]
 

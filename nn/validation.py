@@ -96,3 +96,74 @@ def one_of(name: str, value, choices: Iterable[str]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
+
+
+# --- data and targets ---
+
+
+def _array_to_list(name: str, value, ndims: tuple[int, ...]):
+    """A numpy array (anything with .ndim and .tolist()) as nested lists of Python numbers."""
+    ndim = getattr(value, "ndim", None)
+    if ndim is None or not callable(getattr(value, "tolist", None)) or hasattr(value, "grad"):
+        return value
+    if ndim not in ndims:
+        shape = getattr(value, "shape", "?")
+        raise ValueError(f"{name} must be a {' or '.join(f'{d}-d' for d in ndims)} array, "
+                         f"got shape {shape}")
+    return value.tolist()
+
+
+def _number_at(name: str, where: str, v) -> float:
+    """One entry of a data set as a float: a real number, finite."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or hasattr(v, "grad"):
+        raise TypeError(f"{name}{where} must be a number, got {type(v).__name__} {_shown(v)}")
+    v = float(v)
+    if not math.isfinite(v):
+        raise ValueError(f"{name}{where} is {v}; the data must be finite numbers: drop or fill "
+                         f"the rows with NaN or inf first")
+    return v
+
+
+def rows(name: str, X) -> list[list[float]]:
+    """X (a list of rows, or a 2-d numpy array) as a new list of float lists: non-empty, every
+    row as long as the first, every entry a finite number."""
+    X = _array_to_list(name, X, (2,))
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") or not hasattr(X, "__getitem__"):
+        raise TypeError(f"{name} must be a list of rows (lists of numbers) or a 2-d array, "
+                        f"got {type(X).__name__} {_shown(X)}")
+    if len(X) == 0:
+        raise ValueError(f"{name} is empty; give at least one row")
+    out, width = [], None
+    for i, row in enumerate(X):
+        if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple)):
+            row = _array_to_list(f"{name}[{i}]", row, (1,))
+        if not isinstance(row, (list, tuple)):
+            raise TypeError(f"{name}[{i}] must be a row (a list of numbers), got "
+                            f"{type(row).__name__} {_shown(row)}")
+        if width is None:
+            width = len(row)
+        if len(row) != width or not row:
+            raise ValueError(f"{name}[{i}] has {len(row)} numbers but the first row has {width}; "
+                             f"every row needs the same number (> 0) of features")
+        out.append([_number_at(name, f"[{i}][{j}]", v) for j, v in enumerate(row)])
+    return out
+
+
+def targets(name: str, y, n_rows: int | None = None) -> list:
+    """y (a list or a 1-d numpy array; rows of numbers for several outputs) as a new list of
+    Python numbers: ints stay ints (class labels), other reals become floats; all finite."""
+    y = _array_to_list(name, y, (1, 2))
+    if isinstance(y, (str, bytes)) or not hasattr(y, "__len__") or not hasattr(y, "__getitem__"):
+        raise TypeError(f"{name} must be a list of targets or a 1-d array, got "
+                        f"{type(y).__name__} {_shown(y)}")
+    if n_rows is not None and len(y) != n_rows:
+        raise ValueError(f"{name} has {len(y)} targets but X has {n_rows} rows; they must match")
+    out = []
+    for i, t in enumerate(y):
+        if isinstance(t, (list, tuple)):  # several outputs per row (regression)
+            out.append([_number_at(name, f"[{i}][{j}]", v) for j, v in enumerate(t)])
+        elif isinstance(t, numbers.Integral) and not isinstance(t, bool):
+            out.append(int(t))
+        else:
+            out.append(_number_at(name, f"[{i}]", t))
+    return out

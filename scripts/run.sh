@@ -2,7 +2,8 @@
 # The README's two Quickstart commands, for a fresh Debian/Ubuntu machine with Python >= 3.10:
 #   sh scripts/run.sh demo [options]   trains the reference demo (python -m nn train), pictures in runs/
 #   sh scripts/run.sh test [args]      runs the whole test suite (tests/ and the notebooks)
-# Each first makes sure .venv exists with the project installed, and Graphviz's dot (scripts/setup.sh).
+# Each first makes sure .venv exists with the project installed, and Graphviz's dot (scripts/setup.sh);
+# `test` also installs PyTorch 2.13.0 (CPU), which the parity tests compare against.
 set -eu
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -14,10 +15,17 @@ case "$command" in
        exit 2 ;;
 esac
 
-# (re)install when the venv is new or pyproject.toml changed; the Graphviz check is quick
-if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
-    VENV="$VENV" sh scripts/setup.sh
-    touch "$VENV/.installed"
+# (re)install when the venv is new or what it installs changed; the Graphviz check is quick.
+# The marker says what is installed: .installed-demo (the project), .installed-test (also torch).
+marker="$VENV/.installed-$command"
+if [ ! -f "$marker" ] || [ pyproject.toml -nt "$marker" ] || [ scripts/setup.sh -nt "$marker" ]; then
+    if [ "$command" = test ]; then
+        VENV="$VENV" sh scripts/setup.sh test
+        touch "$VENV/.installed-demo"
+    else
+        VENV="$VENV" sh scripts/setup.sh
+    fi
+    touch "$marker"
 else
     sh scripts/setup.sh graphviz
 fi

@@ -4,9 +4,14 @@
 # Graphviz's `dot` program and Chromium (the JupyterLab browser test, tests/e2e). As root it
 # installs missing Debian packages with apt-get; otherwise it prints the exact command to run.
 # Used by scripts/run.sh (the README Quickstart commands).
-# Usage: sh scripts/setup.sh            everything
+# Usage: sh scripts/setup.sh            the project, its dev tools, Graphviz and Chromium
+#        sh scripts/setup.sh test       the same, plus PyTorch (CPU), the oracle of the parity tests
 #        sh scripts/setup.sh graphviz   only the `dot` check
 set -eu
+
+# Exactly this version, the CPU build that .ci/run has always used: an unpinned `torch` on Linux
+# downloads a CUDA build of several GB.
+TORCH="torch==2.13.0"
 
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
@@ -43,10 +48,12 @@ install_chromium() {  # Playwright drives Debian's Chromium (it cannot download 
     fi
 }
 
-if [ "${1:-}" = graphviz ]; then
-    install_graphviz
-    exit 0
-fi
+case "${1:-}" in
+    graphviz) install_graphviz; exit 0 ;;
+    test) EXTRA="$TORCH" ;;
+    "") EXTRA="" ;;
+    *) say "usage: sh scripts/setup.sh [test | graphviz]"; exit 2 ;;
+esac
 
 # --- Python >= 3.10 ---------------------------------------------------------------------------------
 if ! have "$PYTHON"; then
@@ -70,9 +77,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 # --- the project and its development tools ---------------------------------------------------------
-say "installing the project into $VENV (pip install -e '.[dev,e2e]')"
+say "installing the project into $VENV (pip install -e '.[dev,e2e]'${EXTRA:+ $EXTRA})"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e '.[dev,e2e]'
+# shellcheck disable=SC2086  # EXTRA is one word or nothing
+"$VENV/bin/python" -m pip install -q -e '.[dev,e2e]' $EXTRA
 
 # --- Graphviz's dot program (graph drawings) ---------------------------------------------------------
 install_graphviz

@@ -68,7 +68,7 @@ def test_make_sine_is_one_dimensional_regression():
 
 
 def test_make_moons_rejects_bad_noise_with_message():
-    with pytest.raises(ValueError, match="noise must be a number >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"noise must be in \[0, inf\], got -1"):
         data.make_moons(10, noise=-1)
 
 
@@ -107,7 +107,7 @@ def test_train_val_test_split_partitions_the_rows_three_ways():
 
 
 def test_train_test_split_rejects_mismatched_lengths():
-    with pytest.raises(ValueError, match="X has 3 rows but y has 2 labels"):
+    with pytest.raises(ValueError, match="y has 2 targets but X has 3 rows"):
         data.train_test_split([[0.0]] * 3, [0, 1])
 
 
@@ -172,5 +172,55 @@ def test_dataloader_drop_last_drops_the_short_batch():
 
 
 def test_dataloader_rejects_zero_batch_size():
-    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
+    with pytest.raises(ValueError, match="batch_size .* must be at least 1, got 0"):
         data.DataLoader([[0.0]], [0], batch_size=0)
+
+
+# --- numpy arrays and bad numbers (issue 11, item 4) -----------------------------------------------
+
+
+def test_dataloader_accepts_numpy_arrays():
+    numpy = pytest.importorskip("numpy")
+    loader = data.DataLoader(numpy.array([[1.0], [2.0]]), numpy.array([0, 1]), shuffle=False)
+    X_batch, y_batch = next(iter(loader))
+    assert (X_batch, y_batch) == ([[1.0], [2.0]], [0, 1]), f"got {X_batch}, {y_batch}"
+    assert type(y_batch[0]) is int, f"numpy labels should come out as ints, got {type(y_batch[0])}"
+
+
+def test_standardize_accepts_numpy_arrays_like_lists():
+    numpy = pytest.importorskip("numpy")
+    rows = [[1.0, 10.0], [3.0, 12.0], [5.0, 17.0]]
+    assert data.standardize(numpy.array(rows)) == data.standardize(rows)
+
+
+def test_standard_scaler_refuses_nan_naming_the_entry():
+    with pytest.raises(ValueError, match=r"StandardScaler.fit: X\[1\]\[0\] is nan"):
+        data.StandardScaler().fit([[1.0], [float("nan")]])
+
+
+def test_standard_scaler_handles_huge_numbers_without_overflow():
+    scaler = data.StandardScaler().fit([[1e200], [3e200]])
+    assert math.isclose(scaler.mean_[0], 2e200) and math.isclose(scaler.scale_[0], 1e200), \
+        f"mean {scaler.mean_}, std {scaler.scale_}: expected 2e200 and 1e200"
+    assert scaler.transform([[1e200], [3e200]]) == [[-1.0], [1.0]]
+
+
+def test_standard_scaler_statistics_are_unchanged_for_ordinary_numbers():
+    X = [[0.1, -3.0], [0.7, 2.5], [1.3, 9.0], [-2.2, 0.0]]
+    scaler = data.StandardScaler().fit(X)
+    for j in range(2):
+        column = [row[j] for row in X]
+        mean = sum(column) / 4
+        std = math.sqrt(sum((v - mean) ** 2 for v in column) / 4)
+        assert (scaler.mean_[j], scaler.scale_[j]) == (mean, std), f"feature {j}: round-off changed"
+
+
+def test_standard_scaler_inverse_transform_refuses_the_wrong_width():
+    scaler = data.StandardScaler().fit([[1.0, 2.0], [3.0, 5.0]])
+    with pytest.raises(ValueError, match="rows must have 2 features .* got 1"):
+        scaler.inverse_transform([[0.5]])
+
+
+def test_make_moons_refuses_infinite_noise():
+    with pytest.raises(ValueError, match="make_moons: noise must be a finite number"):
+        data.make_moons(10, noise=float("inf"))

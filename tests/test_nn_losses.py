@@ -259,7 +259,7 @@ def test_losses_accept_numpy_targets():
     (lambda: nn.hinge_loss(Value(1.0), 0.0), ValueError, "-1 or \\+1"),
     (lambda: nn.binary_cross_entropy(Value(1.5), 1.0), ValueError, "in \\[0, 1\\]"),
     (lambda: nn.binary_cross_entropy(Value(0.5), 2.0), ValueError, "targets must be in"),
-    (lambda: nn.cross_entropy([1.0, 2.0], 2), ValueError, "class index in 0..1"),
+    (lambda: nn.cross_entropy([1.0, 2.0], 2), ValueError, "the model has 2 outputs, .* 0..1"),
     (lambda: nn.cross_entropy([[1.0, 2.0]], [0, 1]), ValueError, "class indices"),
     (lambda: nn.cross_entropy(Value(1.0), 0), TypeError, "list of logits"),
     (lambda: nn.softmax([]), ValueError, "empty"),
@@ -267,3 +267,37 @@ def test_losses_accept_numpy_targets():
 def test_loss_errors_say_what_is_wrong(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --- targets checked (issue 11, item 4) ------------------------------------------------------------
+
+
+def test_cross_entropy_on_single_outputs_says_so_in_one_short_line():
+    outputs = values([0.1 * i for i in range(20)])  # a batch from a 1-output model
+    with pytest.raises(ValueError) as info:
+        nn.cross_entropy(outputs, [i % 2 for i in range(20)])
+    message = str(info.value)
+    assert "1 output" in message and "\n" not in message and len(message) < 200, message
+    assert "[0, 1, 0" not in message, f"the targets must not be printed: {message}"
+
+
+def test_binary_cross_entropy_with_logits_refuses_targets_outside_0_1():
+    with pytest.raises(ValueError, match=r"targets must be in \[0, 1\], got -1.0"):
+        nn.binary_cross_entropy_with_logits(Value(0.5), -1.0)
+
+
+@pytest.mark.parametrize("loss, targets, n_outputs, match", [
+    ("hinge_loss", [1, 0], None, r"y\[1\] = 0 is not -1 or \+1"),
+    ("binary_cross_entropy", [1, 2], None, r"y\[1\] = 2 is not in \[0, 1\]"),
+    ("binary_cross_entropy_with_logits", [-1.0], None, r"y\[0\] = -1.0 is not in \[0, 1\]"),
+    ("cross_entropy", [0, 3], 3, r"y\[1\] = 3 is not a class index: the model has 3 outputs"),
+    ("cross_entropy", [0, -1], 3, r"y\[1\] = -1 is not a class index"),
+])
+def test_check_targets_names_the_first_bad_target(loss, targets, n_outputs, match):
+    with pytest.raises(ValueError, match=match):
+        nn.losses.check_targets(loss, targets, n_outputs)
+
+
+def test_check_targets_accepts_any_real_target_for_regression():
+    nn.losses.check_targets("mse_loss", [-1e9, 0.5, 3])
+    nn.losses.check_targets("l1_loss", [[1.0, 2.0]])

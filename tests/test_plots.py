@@ -1,6 +1,7 @@
 """nn.plots: each plot returns a labelled Figure; decision boundaries match the model over the data."""
 
 import builtins
+import os
 import importlib
 
 import pytest
@@ -130,3 +131,91 @@ def test_plots_without_matplotlib_raise_the_install_hint(monkeypatch):
     fresh = importlib.reload(plots)  # nn.plots itself must import without matplotlib
     with pytest.raises(ImportError, match=r"pip install 'autograd-core\[notebooks\]'"):
         fresh.plot_history(_history())
+
+
+# --- in Jupyter: each figure of a cell shown exactly once (issue 11, item 6) ------------------------
+
+NOTEBOOK_CELLS = {
+    "setup": ("%matplotlib inline\n"
+              "from nn import MLP, optim\n"
+              "from nn.data import make_moons, to_pm1\n"
+              "import matplotlib.pyplot as plt\n"
+              "from nn.plots import plot_decision_boundary, plot_history, plot_regression\n"
+              "from nn.train import fit\n"
+              "X, y = make_moons(20, noise=0.1, seed=0)\n"
+              "y = to_pm1(y)\n"
+              "m = MLP(2, [4, 1], seed=0)\n"
+              "h = fit(m, X, y, loss='hinge', optimizer=optim.SGD(m.parameters(), lr=0.1),\n"
+              "        steps=3, progress=False)"),
+    "two plots": "plot_history(h); plot_decision_boundary(m, X, y)",
+    "assigned": "fig = plot_history(h)",
+    "last expression": "plot_decision_boundary(m, X, y)",
+    "closed, shown again": "plt.close(fig)\nfig",
+    "saved": "fig2 = plot_regression(MLP(1, [1], seed=0), [[0.0], [1.0]], [0.0, 1.0])\n"
+             "fig2.savefig(PATH)",
+}
+EXPECTED_IMAGES = {"setup": 0, "two plots": 2, "assigned": 1, "last expression": 1,
+                   "closed, shown again": 1, "saved": 1}
+
+
+@pytest.fixture(scope="module")
+def executed_notebook(tmp_path_factory):
+    """The cells above run in a real Jupyter kernel: {cell name: (outputs, saved file)}."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    folder = tmp_path_factory.mktemp("notebook")
+    path = folder / "regression.png"
+    cells = [nbformat.v4.new_code_cell(code.replace("PATH", repr(str(path))))
+             for code in NOTEBOOK_CELLS.values()]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env_path = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = repo + (os.pathsep + env_path if env_path else "")
+    try:
+        nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                                resources={"metadata": {"path": repo}}).execute()
+    finally:
+        if env_path is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = env_path
+    return dict(zip(NOTEBOOK_CELLS, (cell.outputs for cell in notebook.cells))), path
+
+
+def _images(outputs) -> int:
+    return sum("image/png" in output.get("data", {}) for output in outputs)
+
+
+@pytest.mark.parametrize("cell", list(NOTEBOOK_CELLS))
+def test_plots_in_jupyter_show_each_figure_of_a_cell_once(executed_notebook, cell):
+    outputs = executed_notebook[0][cell]
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    assert not errors, f"cell {cell!r} failed: {errors}"
+    assert _images(outputs) == EXPECTED_IMAGES[cell], \
+        f"cell {cell!r}: expected {EXPECTED_IMAGES[cell]} images, got {_images(outputs)}: " \
+        f"{[(o.output_type, sorted(o.get('data', {}))) for o in outputs]}"
+
+
+def test_plots_savefig_from_a_notebook_writes_the_file(executed_notebook):
+    path = executed_notebook[1]
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+
+
+def test_plots_leave_the_figure_open_for_pyplot():
+    plt = pytest.importorskip("matplotlib.pyplot")
+    fig = plots.plot_history(_history())
+    assert fig.number in plt.get_fignums(), "an open figure is what Jupyter shows at the cell's end"
+    plots.close(fig)
+    assert fig.number not in plt.get_fignums(), "close(fig) must close it"
+
+
+def test_plots_in_jupyter_keep_the_order_of_a_cell(executed_notebook):
+    import base64
+    import struct
+
+    images = [base64.b64decode(o["data"]["image/png"]) for o in executed_notebook[0]["two plots"]
+              if "image/png" in o.get("data", {})]
+    sizes = [struct.unpack(">II", png[16:24]) for png in images]  # PNG header: width, height
+    assert len(sizes) == 2 and sizes[0][0] > sizes[0][1] and sizes[1][0] < 1.3 * sizes[1][1], \
+        f"expected the wide history first, then the squarer boundary, got sizes {sizes}"

@@ -267,3 +267,172 @@ def test_predict_classes_thresholds_one_output_and_argmaxes_several():
     assert predict_classes(Fixed(Value(0.3)), [[0.0], [0.0]]) == [1, 1]
     assert predict_classes(Fixed(Value(-0.3)), [[0.0]]) == [0]
     assert predict_classes(Fixed([Value(0.1), Value(2.0), Value(-1.0)]), [[0.0]]) == [1]
+
+
+# --- inputs checked before the first step (issue 11, item 4) ---------------------------------------
+
+
+
+def _untouched(model, call):
+    """Run `call`, which must raise; return (exception, whether the weights stayed the same)."""
+    before = model.state_dict()
+    with pytest.raises((TypeError, ValueError)) as info:
+        call()
+    return info.value, model.state_dict() == before
+
+
+def test_fit_accepts_numpy_arrays_and_matches_lists():
+    numpy = pytest.importorskip("numpy")
+    X, y = _moons(12)
+    a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=0)
+    from_lists = _fit(a, X, y, steps=3)
+    from_arrays = _fit(b, numpy.array(X), numpy.array(y), steps=3)
+    assert from_arrays.loss == from_lists.loss, f"{from_arrays.loss} != {from_lists.loss}"
+
+
+def test_fit_numpy_int_labels_keep_accuracy_tracking():
+    numpy = pytest.importorskip("numpy")
+    X = numpy.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    y = numpy.array([0, 1, 2])  # numpy.int64 labels
+    model = MLP(2, [4, 3], seed=0)
+    history = _fit(model, X, y, loss="ce", optimizer=optim.SGD(model.parameters(), lr=0.5), steps=2)
+    assert len(history.accuracy) == 2, f"expected an accuracy per step, got {history.accuracy}"
+
+
+def test_evaluate_and_predict_accept_numpy_arrays():
+    numpy = pytest.importorskip("numpy")
+    X, y = _moons(8)
+    model = MLP(2, [3, 1], seed=0)
+    assert evaluate(model, numpy.array(X), numpy.array(y), "hinge") == evaluate(model, X, y, "hinge")
+    assert predict(model, numpy.array(X)) == predict(model, X)
+
+
+@pytest.mark.parametrize("where, bad", [("X", float("nan")), ("X", float("inf")),
+                                        ("y", float("nan")), ("y", float("-inf"))])
+def test_fit_refuses_non_finite_data_naming_the_argument_and_changes_nothing(where, bad):
+    X, y = _moons(6)
+    X, y = [list(r) for r in X], list(y)
+    if where == "X":
+        X[3][1] = bad
+    else:
+        y[3] = bad
+    model = MLP(2, [3, 1], seed=0)
+    error, same = _untouched(model, lambda: _fit(model, X, y, loss="mse"))
+    at = "X[3][1]" if where == "X" else "y[3]"
+    assert f"fit: {at} is {bad}" in str(error), f"expected the entry named, got: {error}"
+    assert same, "the weights changed although fit refused the data"
+
+
+@pytest.mark.parametrize("setting, value", [("l2", float("inf")), ("l2", float("nan")),
+                                            ("l2", -1.0), ("steps", 2.5), ("eval_every", 0)])
+def test_fit_refuses_bad_settings_naming_them(setting, value):
+    X, y = _moons(6)
+    model = MLP(2, [3, 1], seed=0)
+    error, same = _untouched(model, lambda: _fit(model, X, y, **{setting: value}))
+    assert f"fit: {setting}" in str(error) and same, f"got: {error}"
+
+
+def test_fit_refuses_ragged_rows_before_the_first_step():
+    X, y = [[0.0, 1.0], [1.0, 0.0], [0.5]], [1.0, -1.0, 1.0]
+    model = MLP(2, [3, 1], seed=0)
+    error, same = _untouched(model, lambda: _fit(model, X, y, batch_size=1, shuffle=False))
+    assert "fit: X[2] has 1 numbers but the first row has 2" in str(error), f"got: {error}"
+    assert same, "the weights changed before the ragged row was found"
+
+
+def test_fit_bce_refuses_minus_one_targets_before_training():
+    X, y = _moons(6)  # labels -1 / +1
+    model = MLP(2, [3, 1], seed=0)
+    error, same = _untouched(model, lambda: _fit(model, X, y, loss="bce"))
+    assert "not in [0, 1]" in str(error) and same, f"got: {error}"
+
+
+def test_fit_hinge_refuses_zero_one_targets_before_training():
+    X, _ = _moons(6)
+    model = MLP(2, [3, 1], seed=0)
+    error, same = _untouched(model, lambda: _fit(model, X, [0, 1, 0, 1, 0, 1], loss="hinge"))
+    assert "not -1 or +1" in str(error) and "to_pm1" in str(error) and same, f"got: {error}"
+
+
+def test_fit_cross_entropy_refuses_a_class_the_model_cannot_output_in_one_short_line():
+    X = [[float(i), 1.0] for i in range(20)]
+    y = [i % 3 for i in range(20)]
+    model = MLP(2, [4, 1], seed=0)  # one output, three classes
+    error, same = _untouched(model, lambda: _fit(model, X, y, loss="ce"))
+    message = str(error)
+    assert "1 output" in message and "\n" not in message and len(message) < 200, message
+    assert same, "the weights changed"
+
+
+def test_fit_cross_entropy_refuses_non_integer_class_indices():
+    model = MLP(2, [4, 3], seed=0)
+    error, _ = _untouched(model, lambda: _fit(model, [[0.0, 1.0], [1.0, 0.0]], [0, 1.5], loss="ce"))
+    assert "y[1] = 1.5 is not a class index" in str(error), f"got: {error}"
+
+
+def test_fit_refuses_bad_validation_data_before_training():
+    X, y = _moons(6)
+    model = MLP(2, [3, 1], seed=0)
+    error, same = _untouched(model, lambda: _fit(model, X, y, validation_data=([[0.0, 1.0]], [0.5])))
+    assert "validation_data y[0] = 0.5" in str(error) and same, f"got: {error}"
+
+
+def test_early_stopping_refuses_an_unknown_monitor():
+    with pytest.raises(ValueError, match=r"monitor must be one of 'val_loss', .*got 'bogus'"):
+        EarlyStopping(monitor="bogus")
+
+
+def test_early_stopping_on_accuracy_needs_a_task_with_accuracy():
+    X, y = [[0.0], [1.0]], [1.0, 2.0]
+    with pytest.raises(ValueError, match="records no accuracy"):
+        _fit(MLP(1, [1], seed=0), X, y, loss="mse", validation_data=(X, y),
+             callbacks=[EarlyStopping(monitor="val_accuracy")])
+
+
+def test_fit_mse_on_whole_number_targets_records_no_accuracy():
+    X, y = [[0.0], [1.0]], [1.0, 2.0]
+    history = _fit(MLP(1, [1], seed=0), X, y, loss="mse", steps=2, validation_data=(X, y))
+    assert history.accuracy == [] and history.val_accuracy == [], \
+        f"regression must record no accuracy, got {history.accuracy}, {history.val_accuracy}"
+
+
+@pytest.mark.parametrize("name, targets, outputs", [
+    ("hinge", [1.0, -1.0], 1), ("hinge_loss", [1.0, -1.0], 1),
+    ("bce", [1, 0], 1), ("binary_cross_entropy_with_logits", [1, 0], 1),
+    ("ce", [1, 0], 2), ("cross_entropy", [1, 0], 2),
+    ("mse", [0.5, 1.5], 1), ("mse_loss", [0.5, 1.5], 1),
+    ("l1", [0.5, 1.5], 1), ("l1_loss", [0.5, 1.5], 1),
+])
+def test_fit_accepts_every_documented_loss_name(name, targets, outputs):
+    model = MLP(2, [3, outputs], seed=0)
+    history = _fit(model, [[0.0, 1.0], [1.0, 0.0]], targets, loss=name, steps=2)
+    assert len(history.loss) == 2 and all(math.isfinite(v) for v in history.loss), history.loss
+
+
+def test_fit_binary_cross_entropy_on_probabilities_by_its_full_name():
+    from nn import Sequential, Sigmoid
+
+    model = Sequential(MLP(2, [3, 1], seed=0), Sigmoid())
+    history = _fit(model, [[0.0, 1.0], [1.0, 0.0]], [1, 0], loss="binary_cross_entropy", steps=2)
+    assert len(history.accuracy) == 2, "binary_cross_entropy is classification: accuracy expected"
+
+
+def test_loss_function_is_public_and_names_the_choices_when_unknown():
+    from nn.train import loss_function
+
+    assert loss_function("l1")[0] == "l1_loss"
+    with pytest.raises(ValueError, match=r"unknown; use one of 'hinge', .*'l1_loss'"):
+        loss_function("huber")
+
+
+def test_fit_splits_into_functions_a_reader_can_follow():
+    import ast
+    import inspect
+
+    import nn.train
+
+    tree = ast.parse(inspect.getsource(nn.train))
+    long = [(node.name, node.end_lineno - node.lineno + 1) for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > 40]
+    assert not long, f"functions over 40 lines in nn/train.py: {long}"

@@ -1,5 +1,6 @@
 """Tests for viz.py: draw_graph's DOT source (labels, counts, colours, determinism), escaping with the
-real `dot`, large graphs, highlighting, the missing-`dot` message and draw_network."""
+real `dot`, large graphs, highlighting, the grouping protocol of collapse= and the missing-`dot`
+message. (nn's neuron groups and draw_network: tests/test_nn_drawing.py.)"""
 
 import base64
 import html
@@ -12,10 +13,9 @@ import textwrap
 
 import pytest
 
-from autograd_core import Value, dot, sum_values
+from autograd_core import Value, dot, sum_values, topological_order
 from autograd_core.viz import (GraphvizNotFound, ROLE_FILL, draw_dot, draw_graph,
                                escape, legend, path_between)
-from autograd_core.viz_network import draw_network
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,7 +60,7 @@ def expression():
     return a, b, c, out
 
 
-class Neuron:  # stand-ins with nn.MLP's shape, so these tests do not depend on nn
+class Neuron:  # stand-ins shaped like nn.MLP, so these tests do not depend on nn
     def __init__(self, w, b, activation):
         self.w, self.b, self.activation = [Value(x) for x in w], Value(b), activation
 
@@ -363,8 +363,7 @@ def test_draw_graph_max_nodes_has_a_ceiling():
 @needs_dot
 def test_large_graph_path_finishes_in_bounded_time():
     code = textwrap.dedent("""
-        from tests.test_viz import big_graph, TinyMLP
-        from autograd_core import sum_values
+        from tests.test_viz import big_graph
         from autograd_core.viz import draw_graph
         root = big_graph(20_000)
         try:
@@ -372,48 +371,86 @@ def test_large_graph_path_finishes_in_bounded_time():
         except ValueError:
             pass
         draw_graph(root, depth=10).pipe(format="svg")
-        model = TinyMLP()
-        loss = sum_values([model([float(i), 1.0]) for i in range(2_000)])  # about 20,000 values
-        try:
-            draw_graph(loss, collapse="neuron", model=model)
-        except ValueError as exc:
-            assert "after collapsing neurons" in str(exc), exc
         print("done")
     """)
     run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "done", run.stderr
 
 
-def test_draw_graph_collapse_draws_each_neuron_call_as_one_box():
-    model = TinyMLP()
-    out = model([Value(1.0, "x1"), Value(2.0, "x2")])
-    graph = draw_graph(out, collapse="neuron", model=model)
-    boxes = [a for a in value_nodes(graph).values() if f'fillcolor="{ROLE_FILL["neuron"]}"' in a]
-    titles = sorted(re.search(r"<B>(neuron [\d.]+)", a).group(1) for a in boxes)
-    assert titles == ["neuron 1.1", "neuron 1.2", "neuron 2.1"], titles
-    assert len(value_nodes(graph)) == 5, f"expected 3 neuron boxes + 2 inputs, got {len(value_nodes(graph))}"
+class Grouped:
+    """A model that names its groups through draw_graph's protocol: graph_groups(values)."""
+
+    def __init__(self, groups):
+        self.groups = groups
+        self.seen = None
+
+    def graph_groups(self, values):
+        self.seen = list(values)
+        return self.groups
 
 
-def test_draw_graph_collapse_keeps_a_weight_used_outside_its_neuron():
-    model = TinyMLP()
-    shared = model.layers[1].neurons[0].w[0]
-    loss = model([1.0, 2.0]) + shared * shared  # weight decay uses the weight directly
-    graph = draw_graph(loss, collapse="neuron", model=model)
-    params = [a for a in value_nodes(graph).values() if f'fillcolor="{ROLE_FILL["parameter"]}"' in a]
-    assert len(params) == 1, f"expected the shared weight to stay visible, got {len(params)} parameters"
+def two_groups():
+    """x -> (a = w*x -> h = tanh(a)) -> out = h + c: group 1 boxes a, w and h; c stays outside."""
+    x, w, c = Value(2.0, "x"), Value(0.5), Value(1.0, "c")
+    a = w * x
+    h = a.tanh()
+    out = h + c
+    return x, w, c, a, h, out
 
 
-def test_draw_graph_collapse_needs_a_model():
-    with pytest.raises(ValueError, match=r"collapse='neuron', model=model"):
+def test_draw_graph_collapse_draws_each_named_group_as_one_box():
+    x, w, c, a, h, out = two_groups()
+    graph = draw_graph(out, collapse="neuron", model=Grouped([("unit 1", h, [a, w])]))
+    boxes = [attrs for attrs in value_nodes(graph).values() if "<B>unit 1</B>" in attrs]
+    assert len(boxes) == 1 and f'fillcolor="{ROLE_FILL["neuron"]}"' in boxes[0], boxes
+    assert len(value_nodes(graph)) == 4, f"expected x, the box, c and out, got {value_nodes(graph)}"
+
+
+def test_draw_graph_collapse_feeds_the_box_from_outside_inputs_only():
+    x, w, c, a, h, out = two_groups()
+    graph = draw_graph(out, collapse="neuron", model=Grouped([("unit 1", h, [a, w])]))
+    names = {v: f"v{i}" for i, v in enumerate(topological_order(out))}
+    into_box = sorted(t for t, head, _ in edges(graph) if head == names[h])
+    assert into_box == [names[x]], f"only x feeds the box, got edges from {into_box}"
+
+
+def test_draw_graph_collapse_gives_the_protocol_the_values_in_topological_order():
+    x, w, c, a, h, out = two_groups()
+    model = Grouped([])
+    draw_graph(out, collapse="neuron", model=model)
+    assert model.seen == topological_order(out), f"got {model.seen}"
+
+
+def test_draw_graph_collapse_keeps_a_member_used_outside_its_group():
+    x, w, c, a, h, out = two_groups()
+    loss = out + w * w  # weight decay uses the weight directly
+    graph = draw_graph(loss, collapse="neuron", model=Grouped([("unit 1", h, [a, w])]))
+    params = [attrs for attrs in value_nodes(graph).values() if "data 0.5" in attrs]
+    assert len(params) == 1, f"expected the shared weight to stay visible, got {len(params)} boxes"
+
+
+def test_draw_graph_collapse_needs_a_model_with_graph_groups():
+    with pytest.raises(ValueError, match=r"graph_groups\(values\).*collapse='neuron', model=model"):
         draw_graph(Value(1.0) * 2.0, collapse="neuron")
+    with pytest.raises(ValueError, match=r"graph_groups"):
+        draw_graph(Value(1.0) * 2.0, collapse="neuron", model=TinyMLP())
 
 
-def test_draw_graph_collapse_works_on_the_real_mlp():
-    nn = pytest.importorskip("nn")
-    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
-    graph = draw_graph(model([0.5, -1.0]), collapse="neuron", model=model)
-    titles = sorted(re.findall(r"<B>(neuron [\d.]+ · \w+)</B>", graph.source))
-    assert titles == ["neuron 1.1 · tanh", "neuron 1.2 · tanh", "neuron 1.3 · tanh", "neuron 2.1 · linear"], titles
+def test_autograd_core_reads_no_attribute_of_nn_classes():
+    folder = os.path.join(REPO, "autograd_core")
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            text = open(os.path.join(folder, name), encoding="utf-8").read()
+            for attribute in (".layers", ".neurons", ".activation", "import nn", "from nn"):
+                assert attribute not in text, f"autograd_core/{name} mentions {attribute!r}"
+
+
+def test_autograd_core_imports_nothing_from_nn():
+    code = ("import sys, autograd_core, autograd_core.viz, autograd_core.viz_steps\n"
+            "print(sorted(m for m in sys.modules if m == 'nn' or m.startswith('nn.')))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         timeout=60)
+    assert run.stdout.strip() == "[]", f"nn modules imported: {run.stdout} {run.stderr}"
 
 
 # --- missing `dot` -------------------------------------------------------------------------------
@@ -448,60 +485,3 @@ def test_missing_dot_error_says_how_to_install_graphviz_and_source_still_works(t
 
 def test_graphviz_not_found_is_a_runtime_error():
     assert issubclass(GraphvizNotFound, RuntimeError)
-
-
-# --- draw_network --------------------------------------------------------------------------------
-
-
-def test_draw_network_draws_inputs_and_one_circle_per_neuron():
-    graph = draw_network(TinyMLP())
-    names = sorted(n for n in nodes(graph) if not n.startswith("title"))
-    assert names == ["L1n1", "L1n2", "L2n1", "x1", "x2"], names
-
-
-def test_draw_network_draws_one_edge_per_weight():
-    model = TinyMLP()
-    n_weights = sum(len(n.w) for layer in model.layers for n in layer.neurons)
-    assert len(edges(draw_network(model))) == n_weights
-
-
-def test_draw_network_colours_edges_by_sign_and_thickens_them_by_size():
-    graph = draw_network(TinyMLP())
-    style = {(t, h): a for t, h, a in edges(graph)}
-    assert 'color="#d6604d"' in style[("x1", "L1n1")] and 'color="#4393c3"' in style[("x2", "L1n1")]
-    widths = {k: float(re.search(r"penwidth=([\d.]+)", a).group(1)) for k, a in style.items()}
-    assert widths[("L1n1", "L2n1")] > widths[("x1", "L1n2")], widths  # |1.5| > |0.3|
-
-
-def test_draw_network_color_by_grad_uses_the_gradients():
-    model = TinyMLP()
-    model([1.0, 2.0]).backward()
-    graph = draw_network(model, color_by="grad", show_weights=True)
-    w = model.layers[1].neurons[0].w[0]
-    label = dict(((t, h), a) for t, h, a in edges(graph))[("L1n1", "L2n1")]
-    assert f"headlabel={w.grad:.2g}" in label.replace('"', ""), f"expected grad {w.grad:.2g} in {label}"
-
-
-def test_draw_network_keeps_neurons_in_order_top_to_bottom():
-    graph = draw_network(TinyMLP())
-    y = {name: float(re.search(r'pos="[-\d.]+,([-\d.]+)!"', attrs).group(1)) for name, attrs in nodes(graph).items()}
-    assert y["x1"] > y["x2"] and y["L1n1"] > y["L1n2"], y
-
-
-def test_draw_network_rejects_something_that_is_not_an_mlp():
-    with pytest.raises(TypeError, match="expected an nn.MLP"):
-        draw_network(Value(1.0))
-
-
-def test_draw_network_refuses_too_many_weights():
-    with pytest.raises(ValueError, match=r"6 weights, more than max_edges=5"):
-        draw_network(TinyMLP(), max_edges=5)
-
-
-@needs_dot
-def test_draw_network_renders_the_real_mlp():
-    nn = pytest.importorskip("nn")
-    model = nn.MLP(3, [4, 4, 1], seed=0)
-    graph = draw_network(model)
-    circles = [n for n in nodes(graph) if not n.startswith("title")]
-    assert len(circles) == 3 + 9 and "<svg" in graph.pipe(format="svg").decode(), circles
