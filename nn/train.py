@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from autograd_core import Value, no_grad
+from autograd_core.compiler import compile_loss
 
 from . import losses
 from .data import DataLoader
-from .validation import non_negative, one_of, positive_int, rows, targets
+from .validation import boolean, non_negative, one_of, positive_int, rows, targets
 
 __all__ = ["Callback", "EarlyStopping", "History", "LOSSES", "evaluate", "fit", "loss_function",
            "predict", "predict_classes"]
@@ -298,6 +299,12 @@ class _Plan:
     l2: float
     callbacks: list
     progress: bool | str
+    compiled: Callable | None = None  # the compiled step, when fit(compile=True)
+
+
+# `fit(live=True)` adds the callback registered here; nn.live registers its LiveView when nn is
+# imported (so that this module need not import nn.live, which builds on it).
+LIVE_VIEWS: list = []
 
 
 def _n_outputs(model, row: list) -> int:
@@ -349,7 +356,7 @@ def _check_callbacks(callbacks, validation, task: _Task) -> list:
 
 
 def _plan(model, X, y, *, loss, steps, epochs, batch_size, shuffle, validation_data, eval_every,
-          l2, callbacks, progress, accuracy, seed) -> _Plan:
+          l2, callbacks, progress, accuracy, seed, compile=False, live=False) -> _Plan:
     """Check every argument of `fit` and prepare the batches; raises before anything changes."""
     if (steps is None) == (epochs is None):
         raise ValueError(f"fit: give exactly one of steps= (number of updates) or epochs= (passes "
@@ -365,8 +372,21 @@ def _plan(model, X, y, *, loss, steps, epochs, batch_size, shuffle, validation_d
     callbacks = _check_callbacks(callbacks, validation, task)
     loader = DataLoader(X, y, batch_size, shuffle=shuffle and batch_size is not None, seed=seed)
     total = count if count is not None else passes * len(loader)
+    if boolean("fit: live", live):
+        if not LIVE_VIEWS:
+            raise ImportError("fit(live=True) needs nn.live (import nn); or pass callbacks=[LiveView(X, y)]")
+        callbacks.append(LIVE_VIEWS[-1](X, y, steps=total))
+    compiled = _compiled_step(model, task, l2) if boolean("fit: compile", compile) else None
     return _Plan(task, loader, total, eval_every or len(loader), validation, l2, callbacks,
-                 progress)
+                 progress, compiled)
+
+
+def _compiled_step(model, task: _Task, l2: float):
+    """The step's forward and backward as generated code, compiled per batch shape (compile=True)."""
+    params = model.parameters()
+    static = task.name not in ("hinge_loss", "binary_cross_entropy_with_logits", "mse_loss")
+    return compile_loss(model, lambda outputs, targets: task.loss_fn(outputs, targets)
+                        + _l2_term(params, l2), static_targets=static)
 
 
 # --- fit: the loop -------------------------------------------------------------------------------
@@ -412,21 +432,26 @@ class _Training:
 
     def step(self, step: int, epoch: int, X_batch: list, y_batch: list) -> dict:
         """One update; returns its logs (step, epoch, loss before the update, lr, accuracy)."""
-        task = self.plan.task
-        # 1. forward: the model's outputs, the loss, and the L2 term, as one graph
-        outputs = [self.model(x) for x in X_batch]
-        objective = task.loss_fn(outputs, y_batch) + _l2_term(self.params, self.plan.l2)
-        lr = self.optimizer.lr
-        if math.isfinite(objective.data):  # a NaN or inf loss is reported by after_step
-            # 2. backward: clear the old gradients (leaves accumulate), then d(objective)/d(params)
+        task, lr = self.plan.task, self.optimizer.lr
+        if self.plan.compiled is not None:  # 1 and 2 below, as generated code (fit(compile=True))
             self.optimizer.zero_grad()
-            objective.backward()
+            loss, outputs = self.plan.compiled(X_batch, y_batch)
+        else:
+            # 1. forward: the model's outputs, the loss, and the L2 term, as one graph
+            outputs = [self.model(x) for x in X_batch]
+            objective = task.loss_fn(outputs, y_batch) + _l2_term(self.params, self.plan.l2)
+            loss = objective.data
+            if math.isfinite(loss):  # a NaN or inf loss is reported by after_step
+                # 2. backward: clear the old gradients (leaves accumulate), then d(objective)/d(params)
+                self.optimizer.zero_grad()
+                objective.backward()
+        if math.isfinite(loss):
             # 3. update the parameters with this step's learning rate, then schedule the next one
             self.optimizer.step()
             if self.scheduler is not None:
                 self.scheduler.step()
         accuracy = task.correct(outputs, y_batch) / len(y_batch) if task.accuracy else None
-        return {"step": step, "epoch": epoch, "loss": objective.data, "lr": lr, "accuracy": accuracy}
+        return {"step": step, "epoch": epoch, "loss": loss, "lr": lr, "accuracy": accuracy}
 
     def after_step(self, logs: dict) -> bool:
         """Record the step, validate when due, show progress, ask the callbacks; True to stop."""
@@ -484,7 +509,8 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence, *, loss: str | LossFn,
         shuffle: bool = True, validation_data: tuple[Sequence, Sequence] | None = None,
         eval_every: int | None = None, scheduler=None, l2: float = 0.0,
         callbacks: Sequence[Callback | Callable] = (), progress: bool | str = True,
-        accuracy: bool | None = None, seed: int | None = None) -> History:
+        accuracy: bool | None = None, seed: int | None = None, compile: bool = False,
+        live: bool = False) -> History:
     """Train `model` on (X, y) with `optimizer` for `steps` updates or `epochs` passes; return a History.
 
     Each step: forward the batch, loss (+ `l2` * sum of squared parameters), zero_grad, backward,
@@ -496,10 +522,14 @@ def fit(model, X: Sequence[Sequence[float]], y: Sequence, *, loss: str | LossFn,
     `batch_size=None` is full-batch. Validation runs every `eval_every` steps (default: each epoch).
     Accuracy is recorded for classification losses (`accuracy=True/False` overrides).
     A callback is a `Callback` or a function (step, logs) -> stop?; see `EarlyStopping`.
+    `compile=True` runs each step as generated code, compiled once per batch shape
+    (`autograd_core.compile`; the same History, several times faster). `live=True` redraws the
+    loss curves (and a 2-D decision boundary) in place in Jupyter while training (`nn.live`).
     """
     plan = _plan(model, X, y, loss=loss, steps=steps, epochs=epochs, batch_size=batch_size,
                  shuffle=shuffle, validation_data=validation_data, eval_every=eval_every, l2=l2,
-                 callbacks=callbacks, progress=progress, accuracy=accuracy, seed=seed)
+                 callbacks=callbacks, progress=progress, accuracy=accuracy, seed=seed,
+                 compile=compile, live=live)
     return _Training(model, optimizer, scheduler, plan).run()
 
 

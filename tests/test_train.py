@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from autograd_core import Value, is_grad_enabled, sum_values
+import nn
 from nn import MLP, cli, optim
 from nn.data import make_moons, to_pm1
 from nn.train import EarlyStopping, History, evaluate, fit, predict, predict_classes
@@ -436,3 +437,31 @@ def test_fit_splits_into_functions_a_reader_can_follow():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and node.end_lineno - node.lineno + 1 > 40]
     assert not long, f"functions over 40 lines in nn/train.py: {long}"
+
+
+@pytest.mark.parametrize("loss,labels", [("hinge", "pm1"), ("bce", "01"), ("ce", "01"), ("mse", "pm1")])
+def test_fit_compiled_gives_the_eager_history_and_weights(loss, labels):
+    from nn.data import make_moons
+    X, y = make_moons(40, noise=0.1, seed=3)
+    if labels == "pm1":
+        y = [2.0 * t - 1.0 for t in y]
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [6, 2 if loss == "ce" else 1], seed=0)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        history = fit(model, X, y, loss=loss, optimizer=opt, steps=6, batch_size=16, l2=1e-3,
+                      seed=1, progress=False, compile=compiled)
+        runs.append((history.loss, history.accuracy, model.state_dict()))
+    assert runs[0] == runs[1], f"compiled {runs[1][0]} vs eager {runs[0][0]}"
+
+
+def test_fit_live_adds_the_live_view_and_refuses_a_non_bool():
+    from nn.data import make_moons
+    X, y = make_moons(20, noise=0.1, seed=3)
+    y = [2.0 * t - 1.0 for t in y]
+    model = nn.MLP(2, [4, 1], seed=0)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="fit: live"):
+        fit(model, X, y, loss="hinge", optimizer=opt, steps=2, live="yes", progress=False)
+    history = fit(model, X, y, loss="hinge", optimizer=opt, steps=2, live=True, progress=False)
+    assert len(history.loss) == 2
