@@ -10,6 +10,7 @@ from autograd_core import Value, dot, sum_values, topological_order
 from autograd_core.viz import ROLE_FILL, draw_graph, escape
 from nn import MLP, draw_network, hinge_loss
 from nn.drawing import draw_loss_graph, neuron_groups
+from test_viz import TinyMLP as _CoreTinyMLP
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
@@ -32,34 +33,8 @@ def value_nodes(graph) -> dict:
     return {k: v for k, v in nodes(graph).items() if re.fullmatch(r"v\d+", k)}
 
 
-class Neuron:  # stand-ins with nn.MLP's shape and chosen weights
-    def __init__(self, w, b, activation):
-        self.w, self.b, self.activation = [Value(x) for x in w], Value(b), activation
-
-    def __call__(self, x):
-        out = dot(self.w, x, self.b)
-        return out if self.activation == "linear" else getattr(out, self.activation)()
-
-
-class Layer:
-    def __init__(self, neurons):
-        self.neurons = neurons
-
-
-class TinyMLP:
+class TinyMLP(_CoreTinyMLP):  # the core's stand-in (tests/test_viz.py), with nn.MLP's groups
     graph_groups = neuron_groups  # speaks draw_graph's grouping protocol, as nn.MLP does
-
-    def __init__(self):
-        self.layers = [Layer([Neuron([0.5, -1.0], 0.1, "tanh"), Neuron([0.3, 0.8], -0.2, "tanh")]),
-                       Layer([Neuron([1.5, -0.7], 0.0, "linear")])]
-
-    def parameters(self):
-        return [p for layer in self.layers for n in layer.neurons for p in (*n.w, n.b)]
-
-    def __call__(self, x):
-        for layer in self.layers:
-            x = [n(x) for n in layer.neurons]
-        return x[0]
 
 
 # --- neuron groups (draw_graph's collapse="neuron") ------------------------------------------------
