@@ -13,7 +13,7 @@ import math
 import time
 from typing import Callable
 
-__all__ = ["bar_chart", "check", "exercise", "legend_outside", "show", "timed"]
+__all__ = ["bar_chart", "check", "compact", "exercise", "legend_outside", "show", "timed"]
 
 
 def _fmt(x) -> str:
@@ -84,6 +84,12 @@ def show(figure, alt: str) -> Figure:
         return Figure("image/svg+xml", figure.pipe(format="svg"), alt)
     raise TypeError(f"show: expected a matplotlib Figure or a graphviz graph, got "
                     f"{type(figure).__name__}")
+
+
+def compact(graph, ranksep: float = 0.15, nodesep: float = 0.1):
+    """The graphviz graph with less space between its ranks and nodes, so it fits a screen."""
+    graph.graph_attr.update(ranksep=str(ranksep), nodesep=str(nodesep))
+    return graph
 
 
 def legend_outside(ax, ncol: int = 2) -> None:
