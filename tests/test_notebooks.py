@@ -23,7 +23,8 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]*_*.ipynb"))   # 01_name, 02b_n
 GRAPH_NOTEBOOKS = ("01", "02", "04")                 # must draw computation graphs (SVG)
 PLOT_NOTEBOOKS = ("04", "05", "06", "07", "08")      # must show matplotlib plots (PNG)
 MAX_BYTES = 1_000_000
-MAX_SVG_WIDTH_PT = 760   # about 1000 px: wider graphs are cut off or scroll in a notebook column
+MAX_SVG_WIDTH_PT = 840   # about 1120 px: course.show scales wider images down to the column, and
+                         # past this the text gets too small to read at 800 px
 MAX_SVG_HEIGHT_PT = 560  # about 750 px: a taller graph does not fit a screen
 MAX_CODE_LINES = 12     # about 10 lines, and room for a call wrapped to fit 88 characters
 MAX_LINE_LENGTH = 88     # longer lines scroll in a notebook column at 800 px
