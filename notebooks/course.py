@@ -132,10 +132,15 @@ def exercise(yours: Callable, reference: Callable) -> Callable:
     The notebook runs from top to bottom either way: the check after each exercise tests your
     answer as soon as you fill it in, and tests the hidden reference solution until then.
     """
+    told = []
+
     def run(*args, **kwargs):
         try:
             return yours(*args, **kwargs)
         except NotImplementedError:
-            print(f"({yours.__name__} is still blank: checking the reference solution instead)")
+            if not told:
+                print(f"({yours.__name__} is still blank: checking the reference solution "
+                      f"instead)")
+                told.append(True)
             return reference(*args, **kwargs)
     return run
