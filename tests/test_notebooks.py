@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import io
+import os
 import re
 import tokenize
 from pathlib import Path
@@ -121,14 +122,19 @@ def test_notebook_checks_show_their_numbers(path):
     assert not bare, f"{path.name}: checks that show no number: {bare}"
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name[:2] in GRAPH_NOTEBOOKS],
+def number(path: Path) -> str:
+    """A notebook's number: "02" for 02_chain_rule..., "02b" for 02b_build_it_yourself."""
+    return path.name.split("_")[0]
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if number(p) in GRAPH_NOTEBOOKS],
                          ids=lambda p: p.stem)
 def test_graph_notebook_draws_svg_graphs(path):
     mimes = {mime for mime, _, _ in images(load(path))}
     assert "image/svg+xml" in mimes, f"{path.name}: no SVG graph among the outputs"
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name[:2] in PLOT_NOTEBOOKS],
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if number(p) in PLOT_NOTEBOOKS],
                          ids=lambda p: p.stem)
 def test_training_notebook_shows_png_plots(path):
     mimes = {mime for mime, _, _ in images(load(path))}
@@ -233,7 +239,7 @@ def test_notebook_ends_with_exercises_that_check_themselves(path):
     checks = [cell for cell in cells if "exercise(" in cell.source and "check(" in cell.source]
     assert len(checks) >= len(blanks), (
         f"{path.name}: {len(blanks)} exercises but {len(checks)} cells that check an answer")
-    module = NOTEBOOKS_DIR / "solutions" / f"n{path.stem.split('_')[0]}.py"
+    module = NOTEBOOKS_DIR / "solutions" / f"n{number(path)}.py"
     assert module.exists(), f"{path.name}: the reference solutions {module} are missing"
     text = "\n".join(out.get("text", "") for cell in checks for out in cell.get("outputs", []))
     assert text.count("check ") >= len(checks), f"{path.name}: an exercise check printed no check"
@@ -270,12 +276,13 @@ def test_notebook_matches_its_source(path):
 def test_notebook_08_runs_without_torch(tmp_path, monkeypatch):
     """Every PyTorch cell of notebook 08 prints a note instead of failing when torch is missing."""
     nbclient = pytest.importorskip("nbclient")
-    path = next((p for p in NOTEBOOKS if p.name.startswith("08")), None)
+    path = next((p for p in NOTEBOOKS if number(p) == "08"), None)
     assert path is not None, "notebook 08 is missing"
     stub = tmp_path / "torch"
     stub.mkdir()
     (stub / "__init__.py").write_text('raise ImportError("PyTorch is hidden for this test")\n')
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(tmp_path)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = load(path)
     for cell in nb.cells:
