@@ -16,11 +16,11 @@ from typing import Callable
 __all__ = ["bar_chart", "check", "compact", "exercise", "legend_outside", "show", "timed"]
 
 
-def _fmt(x) -> str:
-    """A number as the check line prints it: 10 significant digits; other values as repr."""
+def _fmt(x, digits: int = 10) -> str:
+    """A number as the check line prints it (`digits` significant digits); others as repr."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         return repr(x)
-    return f"{x:,}" if isinstance(x, int) else f"{x:.10g}"
+    return f"{x:,}" if isinstance(x, int) else f"{x:.{digits}g}"
 
 
 def check(claim: str, value, expected=None, *, tol: float = 1e-6, below=None,
@@ -40,8 +40,8 @@ def check(claim: str, value, expected=None, *, tol: float = 1e-6, below=None,
         numbers = f"{_fmt(value)} vs {_fmt(expected)}"
     else:
         ok = (below is None or value < below) and (above is None or value > above)
-        bounds = ([f"{_fmt(above)} <"] if above is not None else []) + [_fmt(value)]
-        bounds += [f"< {_fmt(below)}"] if below is not None else []
+        bounds = ([f"{_fmt(above, 6)} <"] if above is not None else []) + [_fmt(value, 6)]
+        bounds += [f"< {_fmt(below, 6)}"] if below is not None else []
         numbers = " ".join(bounds)
     print(f"check {claim}: {numbers} {'✓' if ok else '✗'}")
     assert ok, f"{claim}: {numbers}"
