@@ -282,7 +282,7 @@ def test_notebook_08_runs_without_torch(tmp_path, monkeypatch):
     stub.mkdir()
     (stub / "__init__.py").write_text('raise ImportError("PyTorch is hidden for this test")\n')
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [str(tmp_path)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+        filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = load(path)
     for cell in nb.cells:
