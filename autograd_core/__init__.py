@@ -4,6 +4,7 @@ Start with `Value` (value.py), then `backward()` (engine.py); every op lives in 
 The notebooks in notebooks/ walk through it all in order.
 """
 
+from .compiler import compile
 from .engine import gradients, topological_order
 from .functional import grad, hessian, jvp, value_and_grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -24,6 +25,7 @@ __all__ = [
     "apply_op",
     "backward_steps",
     "backward_trace",
+    "compile",
     "dot",
     "draw_dot",
     "draw_graph",

@@ -7,8 +7,10 @@ Notebook 01 draws its first graph with these; notebook 02 steps through the chai
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
+import io
 import math
 import unicodedata
 from typing import TYPE_CHECKING, Iterable
@@ -49,6 +51,22 @@ def _friendly(method):
     return wrapper
 
 
+def _wanted(mime: str, include, exclude) -> bool:
+    """Whether IPython's include=/exclude= (sets of MIME types, or None) let `mime` through."""
+    return (include is None or mime in include) and (exclude is None or mime not in exclude)
+
+
+def _small_png(png: bytes) -> bytes:
+    """`png` in 64 colours (about 4× fewer bytes, so notebooks stay small) when Pillow is installed."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return png
+    out = io.BytesIO()
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(64).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 @functools.lru_cache(maxsize=None)
 def graph_class() -> type:
     """The `graphviz.Digraph` subclass every drawing returns (graphviz is imported on first use)."""
@@ -65,7 +83,14 @@ def graph_class() -> type:
         render = _friendly(graphviz.Digraph.render)
         view = _friendly(graphviz.Digraph.view)
         unflatten = _friendly(graphviz.Digraph.unflatten)
-        _repr_mimebundle_ = _friendly(graphviz.Digraph._repr_mimebundle_)
+
+        @_friendly
+        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs) -> dict:
+            """SVG for Jupyter, plus a PNG that it shows while a notebook is untrusted (SVG is not)."""
+            bundle = graphviz.Digraph._repr_mimebundle_(self, include, exclude, **kwargs)
+            if "image/svg+xml" in bundle and _wanted("image/png", include, exclude):
+                bundle["image/png"] = base64.b64encode(_small_png(self.pipe(format="png"))).decode("ascii")
+            return bundle
 
         def __repr__(self) -> str:
             nodes = sum(1 for line in self.body if "[label=" in line and "->" not in line)
@@ -76,13 +101,18 @@ def graph_class() -> type:
     return Graph
 
 
+# Arial (Liberation Sans on Linux, the same widths): Graphviz measures the text with the very font
+# a browser draws it in. "Helvetica" measured as DejaVu Sans but drawn narrower leaves gaps in SVGs.
+FONT = "Arial"
+
+
 def new_graph(rankdir: str = "LR", engine: str = "dot", **graph_attr) -> graphviz.Digraph:
     """An empty Graph with this module's fonts and spacing."""
-    attrs = {"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11", "nodesep": "0.18",
+    attrs = {"rankdir": rankdir, "fontname": FONT, "fontsize": "11", "nodesep": "0.18",
              "ranksep": "0.3", "bgcolor": "white", **graph_attr}
     return graph_class()(name="autograd", engine=engine, graph_attr=attrs,
-                         node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                         edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#666666",
+                         node_attr={"fontname": FONT, "fontsize": "11"},
+                         edge_attr={"fontname": FONT, "fontsize": "9", "color": "#666666",
                                     "arrowsize": "0.6", "fontcolor": "#444444"})
 
 

@@ -5,7 +5,7 @@ Notebook 02 uses them to watch the chain rule fill in the gradients.
 
 from __future__ import annotations
 
-import hashlib
+import base64
 import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
@@ -70,6 +70,9 @@ def _describe(v: Value, precision: int) -> str:
     return f"the {escape(op_symbol(v))} node"
 
 
+NBSP = "&#160;"  # a space browsers keep: SVG text drops a run's leading space ("<B>o</B> has" → "ohas")
+
+
 def _caption(step: BackwardStep, precision: int) -> str:
     """What happens in this step, in words and numbers (HTML-like label text)."""
     node, p = step.node, precision
@@ -85,7 +88,9 @@ def _caption(step: BackwardStep, precision: int) -> str:
             break
         lines.append(f"   grad of {_describe(parent, p)} += {fmt(step.grad_out, p)} × {fmt(d, p)}"
                      f"  →  {fmt(total, p)}")
-    return "<BR ALIGN=\"LEFT\"/>".join(lines) + '<BR ALIGN="LEFT"/>'
+    # Graphviz writes each bold or plain run as its own SVG <text>, and browsers drop the spaces at
+    # either end of one: every space becomes a non-breaking one (the tags hold no spaces).
+    return "".join(line.replace(" ", NBSP) + '<BR ALIGN="LEFT"/>' for line in lines)
 
 
 def backward_steps(root: Value, *, gradient: float = 1.0, params=None, rankdir: str = "LR",
@@ -129,12 +134,60 @@ def _frames(plan: Plan, steps: list, **style) -> Iterator:
 
 
 def _svg(frame) -> str:
+    """The frame as an <svg> element that shrinks to fit its output area (never wider than 100%)."""
     svg = frame.pipe(format="svg", encoding="utf-8")
-    return svg[svg.find("<svg"):]  # drop the XML prolog and doctype so it can sit inside HTML
+    svg = svg[svg.find("<svg"):]  # drop the XML prolog and doctype so it can sit inside HTML
+    return svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+
+
+# The player's look; the classes are shared by every player on a page, so it needs no ids.
+_PLAYER_CSS = (
+    ".agc-player{outline:none}"
+    ".agc-player:focus-visible{outline:1px dotted #999}"
+    ".agc-player .agc-bar{font:12px sans-serif;margin:2px 0 4px}"
+    ".agc-player .agc-slider{width:16em;vertical-align:middle}"
+    ".agc-player button{min-width:2.2em;margin:1px;padding:1px 3px;border:1px solid #bbb;"
+    "border-radius:3px;background:white;cursor:pointer;font:12px sans-serif}"
+    ".agc-player button.agc-on{background:#d01c8b;border-color:#d01c8b;color:white}"
+)
+
+# Runs only where the notebook is trusted (or on a standalone page): it swaps the still for the
+# player. Buttons, slider and arrow keys all go through show(k), so they can never disagree; keys
+# are kept from Jupyter, where arrows would otherwise move the cell selection.
+_PLAYER_JS = """(function (root) {
+  var frames = root.querySelectorAll('.agc-frame'), buttons = root.querySelectorAll('.agc-step'),
+      slider = root.querySelector('.agc-slider'), readout = root.querySelector('.agc-readout');
+  function show(k) {  /* k: the step number, 1..n */
+    k = Math.max(1, Math.min(frames.length, k));
+    frames.forEach(function (f, i) { f.style.display = i === k - 1 ? 'block' : 'none'; });
+    buttons.forEach(function (b, i) { b.classList.toggle('agc-on', i === k - 1); });
+    slider.value = k;
+    readout.textContent = 'step ' + k + ' of ' + frames.length;
+  }
+  buttons.forEach(function (b, i) { b.addEventListener('click', function () { show(i + 1); }); });
+  slider.addEventListener('input', function () { show(Number(slider.value)); });
+  root.addEventListener('keydown', function (e) {
+    var k = Number(slider.value),
+        to = {ArrowRight: k + 1, ArrowDown: k + 1, ArrowLeft: k - 1, ArrowUp: k - 1,
+              Home: 1, End: frames.length}[e.key];
+    if (to === undefined) return;
+    show(to);
+    e.preventDefault();
+    e.stopPropagation();
+  });
+  root.querySelector('.agc-still').style.display = 'none';
+  root.querySelector('.agc-live').style.display = 'block';
+  show(1);
+})(document.currentScript.parentNode);"""
 
 
 class StepsPlayer:
-    """Frames rendered to SVG once; shows in Jupyter as HTML with a slider (no kernel needed)."""
+    """Frames rendered to SVG once; shows in Jupyter as HTML with step buttons and a slider.
+
+    Where scripts run (a trusted notebook, a saved page) it is a player: buttons, slider and the
+    arrow keys (click the player first) step through the frames. An untrusted notebook (one just
+    opened, as it comes) runs no scripts: it shows the first frame as a still picture instead.
+    """
 
     def __init__(self, frames: Iterable) -> None:
         self.svgs = [_svg(f) for f in frames]
@@ -146,24 +199,22 @@ class StepsPlayer:
         return len(self.svgs)
 
     def html(self) -> str:
-        """A self-contained HTML fragment: the SVG frames, a slider and step buttons (CSS works alone)."""
-        uid = "agc" + hashlib.sha1("".join(self.svgs).encode()).hexdigest()[:10]
+        """A self-contained HTML fragment: a still of step 1, and the player that replaces it."""
         n = len(self.svgs)
-        rules = [f"#{uid} .f{{display:none}}", f"#{uid} input.r{{display:none}}",
-                 f"#{uid} .bar label{{display:inline-block;min-width:1.6em;margin:1px;padding:1px 3px;"
-                 f"border:1px solid #bbb;border-radius:3px;text-align:center;cursor:pointer;"
-                 f"font:12px sans-serif}}"]
-        for i in range(n):
-            rules.append(f"#{uid}-{i}:checked ~ .frames .f{i}{{display:block}}")
-            rules.append(f"#{uid}-{i}:checked ~ .bar label[for={uid}-{i}]{{background:#d01c8b;color:white}}")
-        radios = "".join(f'<input type="radio" class="r" name="{uid}" id="{uid}-{i}"'
-                         f'{" checked" if i == 0 else ""}>' for i in range(n))
-        labels = "".join(f'<label for="{uid}-{i}">{i + 1}</label>' for i in range(n))
-        slider = (f'<input type="range" min="0" max="{n - 1}" value="0" style="width:16em" '
-                  f'oninput="document.getElementById(\'{uid}-\'+this.value).checked=true">')
-        frames = "".join(f'<div class="f f{i}">{svg}</div>' for i, svg in enumerate(self.svgs))
-        return (f'<div id="{uid}"><style>{"".join(rules)}</style>{radios}'
-                f'<div class="bar">{slider} step {labels}</div><div class="frames">{frames}</div></div>')
+        still = base64.b64encode(self.svgs[0].encode("utf-8")).decode("ascii")
+        buttons = "".join(f'<button class="agc-step" title="step {i}">{i}</button>'
+                          for i in range(1, n + 1))
+        frames = "".join(f'<div class="agc-frame" style="display:none">{svg}</div>' for svg in self.svgs)
+        return (f'<div class="agc-player" tabindex="0" data-lm-suppress-shortcuts="true">'
+                f'<style>{_PLAYER_CSS}</style>'
+                f'<div class="agc-still"><img src="data:image/svg+xml;base64,{still}" '
+                f'alt="backward, step 1 of {n}" style="max-width:100%">'
+                f'<p><i>Step 1 of {n}. Run this cell to step through all {n} (Jupyter runs no '
+                f'scripts in a notebook it does not trust yet).</i></p></div>'
+                f'<div class="agc-live" style="display:none"><div class="agc-bar">'
+                f'<input class="agc-slider" type="range" min="1" max="{n}" value="1" '
+                f'aria-label="step"> <span class="agc-readout">step 1 of {n}</span> {buttons}</div>'
+                f'{frames}</div><script>{_PLAYER_JS}</script></div>')
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -207,8 +258,9 @@ def play_frames(frames: Iterable, *, mode: str = "auto", seconds_per_frame: floa
     """Play frames (e.g. backward_steps(loss)): an ipywidgets slider with a Play button in a running
     Jupyter kernel when ipywidgets is installed, else a StepsPlayer (HTML with a slider).
 
-    `mode="html"` always gives the StepsPlayer, which also shows in saved notebooks; `mode="widget"`
-    insists on ipywidgets.
+    `mode="html"` always gives the StepsPlayer, which needs no kernel: a saved notebook keeps it
+    (an untrusted one shows its first frame as a picture until the cell is run again);
+    `mode="widget"` insists on ipywidgets. Frames shrink to fit the output area.
     """
     _check_choice("play_frames", "mode", mode, ("auto", "widget", "html"))
     player = StepsPlayer(frames)

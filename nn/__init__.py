@@ -2,14 +2,17 @@
 
 Read module.py (the Module base class), then layers.py, losses.py, optim.py and schedulers.py;
 data.py, train.py and plots.py train and show a model; cli.py is `python -m nn train`.
+diagnostics.py, lr_finder.py and live.py look inside training (notebook 05b).
 Notebooks 04-06 build and train models with these pieces.
 """
 
 from . import data, functional, losses, optim, plots, schedulers, train
+from . import diagnostics, live, lr_finder
 from .functional import log_softmax, logsumexp, softmax
 from .layers import (MLP, Layer, LeakyReLU, Linear, Neuron, ReLU, Sequential, Sigmoid, Tanh)
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      hinge_loss, l1_loss, l2_penalty, mse_loss)
+from .lr_finder import lr_find
 from .module import IncompatibleKeys, Module
 from .serialization import load
 from .train import EarlyStopping, History, evaluate, fit, predict
@@ -32,16 +35,20 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "data",
+    "diagnostics",
     "evaluate",
     "fit",
     "functional",
     "hinge_loss",
     "l1_loss",
     "l2_penalty",
+    "live",
     "load",
     "log_softmax",
     "logsumexp",
     "losses",
+    "lr_find",
+    "lr_finder",
     "mse_loss",
     "optim",
     "plots",

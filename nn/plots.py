@@ -12,7 +12,8 @@ from typing import Sequence
 
 from .train import History, predict
 
-__all__ = ["plot_decision_boundary", "plot_history", "plot_regression"]
+__all__ = ["plot_activations", "plot_decision_boundary", "plot_gradients", "plot_history",
+           "plot_layer_stats", "plot_lr_find", "plot_regression", "plot_update_ratios"]
 
 _CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -207,4 +208,155 @@ def plot_regression(model, X: Sequence[Sequence[float]], y: Sequence[float], *, 
     ax.set_ylabel("y")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize="small")
+    return _finish(plt, fig)
+
+
+# --- diagnostics -----------------------------------------------------------------------------------
+# Pictures of nn.diagnostics (per-layer histograms, update ratios, statistics per layer) and of
+# nn.lr_find. Notebook 05b (inside training) draws them all.
+
+
+def _layer_label(trace, key: str = "values") -> str:
+    """A legend entry: the layer, its kind, and the statistics that matter for that kind."""
+    s = trace.last()
+    if key == "values":
+        text = f"mean {s['mean']:+.2f}, std {s['std']:.2f}"
+        if s["saturated"] is not None:
+            text += f", saturated {s['saturated']:.0%}"
+        if s["dead"] is not None:
+            text += f", dead {s['dead']:.0%}"
+    elif key == "grads":
+        text = f"mean {s['grad_mean']:+.1e}, std {s['grad_std']:.1e}"
+    else:
+        text = f"mean {s['weight_grad_mean']:+.1e}, std {s['weight_grad_std']:.1e}"
+    return f"{trace.name} ({trace.kind}): {text}"
+
+
+def _histogram_lines(diagnostics, key: str, layers, bins: int, xlabel: str, title: str):
+    """One density line per layer of the raw numbers `key` of the last recorded step, over shared
+    bins. By default the hidden layers (those with a nonlinearity) only, if there are any."""
+    import numpy as np
+
+    plt = _pyplot()
+    if not diagnostics.steps:
+        raise ValueError("nothing recorded yet: train with fit(..., callbacks=[diag]), call "
+                         "diag.record(), or use nn.diagnostics.diagnose(model, X, y, loss=...)")
+    traces = [t for name, t in diagnostics.layers.items()
+              if (layers is None or name in layers) and getattr(t, key)]
+    if layers is None and any(t.kind not in ("linear", "other") for t in traces):
+        traces = [t for t in traces if t.kind not in ("linear", "other")]
+    if not traces:
+        raise ValueError(f"no layer has {key} to draw; layers={layers!r} names none of "
+                         f"{list(diagnostics.layers)}")
+    numbers = np.concatenate([np.asarray(getattr(t, key), dtype=float) for t in traces])
+    low, high = float(numbers.min()), float(numbers.max())
+    edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+    fig, ax = plt.subplots(figsize=(9.0, 3.4))
+    for i, trace in enumerate(traces):
+        density, _ = np.histogram(getattr(trace, key), bins=edges, density=True)
+        ax.plot((edges[:-1] + edges[1:]) / 2, density, color=f"C{i % 10}",
+                label=_layer_label(trace, key))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    at = f" (step {diagnostics.steps[-1]})" if len(diagnostics.steps) > 1 else ""
+    ax.set_title(title + at, fontsize="medium")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", title="layer")
+    return _finish(plt, fig)
+
+
+def plot_activations(diagnostics, *, layers: Sequence[str] | None = None, bins: int = 30,
+                     title: str = "Activations per layer"):
+    """Histograms of each layer's outputs at the last recorded step, one line per layer (the hidden
+    layers unless `layers` names others)."""
+    return _histogram_lines(diagnostics, "values", layers, bins, "activation (layer output)", title)
+
+
+def plot_gradients(diagnostics, *, of: str = "outputs", layers: Sequence[str] | None = None,
+                   bins: int = 30, title: str | None = None):
+    """Histograms of the gradients of each layer's outputs (`of="outputs"`) or weights
+    (`of="weights"`) at the last recorded step, one line per layer."""
+    if of not in ("outputs", "weights"):
+        raise ValueError(f"plot_gradients: of must be 'outputs' or 'weights', got {of!r}")
+    key = "grads" if of == "outputs" else "weight_grads"
+    xlabel = ("gradient of the loss w.r.t. the layer's outputs" if of == "outputs"
+              else "gradient of the loss w.r.t. the layer's weights")
+    return _histogram_lines(diagnostics, key, layers, bins, xlabel,
+                            title or f"Gradients of the {of} per layer")
+
+
+def plot_update_ratios(diagnostics, *, guide: float = -3.0, title: str | None = None):
+    """log10(std(update) / std(weights)) per layer against step, with a guide line at `guide`
+    (about 1e-3, a common rule of thumb: much lower learns slowly, much higher is unstable)."""
+    plt = _pyplot()
+    traces = [t for t in diagnostics.layers.values()
+              if any(r is not None and math.isfinite(r) for r in t.update_ratio)]
+    if not traces:
+        raise ValueError("plot_update_ratios: no update was recorded; record over training steps "
+                         "(fit(..., callbacks=[diag]) or diag.record() after optimizer.step())")
+    fig, ax = plt.subplots(figsize=(8.4, 3.4))
+    for i, trace in enumerate(traces):
+        points = [(s, r) for s, r in zip(diagnostics.steps, trace.update_ratio)
+                  if r is not None and math.isfinite(r)]
+        ax.plot([s for s, _ in points], [r for _, r in points], color=f"C{i % 10}",
+                label=f"{trace.name} ({trace.kind}) weights")
+    ax.axhline(guide, color="black", linestyle="--", linewidth=1.0,
+               label=f"guide: 1e{guide:g} (rule of thumb)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("log10(std(update) / std(weights))")
+    low, high = ax.get_ylim()
+    ax.set_ylim(min(low, guide - 0.5), max(high, guide + 0.5))
+    ax.set_title(title or "Update-to-data ratio per layer", fontsize="medium")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
+    return _finish(plt, fig)
+
+
+def plot_layer_stats(runs, stat: str = "grad_std", *, log: bool = True, title: str | None = None,
+                     ylabel: str | None = None):
+    """One statistic (e.g. "grad_std", "std", "dead") at the last recorded step against layer depth,
+    one line per run: a Diagnostics, or a dict {label: Diagnostics} to compare models."""
+    from .diagnostics import STATS
+
+    plt = _pyplot()
+    if stat not in STATS:
+        raise ValueError(f"plot_layer_stats: stat must be one of {', '.join(STATS)}, got {stat!r}")
+    runs = runs if isinstance(runs, dict) else {"": runs}
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    for i, (label, diag) in enumerate(runs.items()):
+        values = [t.last()[stat] for t in diag.layers.values()]
+        depth = [k + 1 for k, v in enumerate(values) if v is not None and (v > 0 or not log)]
+        ax.plot(depth, [values[k - 1] for k in depth], marker="o", color=f"C{i % 10}",
+                label=label or None)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("layer (1 = nearest the input)")
+    ax.set_ylabel(ylabel or stat.replace("_", " ") + (" (log scale)" if log else ""))
+    ax.set_title(title or f"{stat.replace('_', ' ')} per layer", fontsize="medium")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    if any(runs):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
+    return _finish(plt, fig)
+
+
+def plot_lr_find(result, *, title: str | None = None):
+    """The learning-rate finder's loss against the learning rate (log axis), raw and smoothed,
+    with the suggested rate marked."""
+    plt = _pyplot()
+    if not result.lrs:
+        raise ValueError("plot_lr_find: the result is empty; run nn.lr_find(...) first")
+    fig, ax = plt.subplots(figsize=(8.4, 3.4))
+    ax.plot(result.lrs, result.losses, color="C0", alpha=0.35, label="loss at each step")
+    ax.plot(result.lrs, result.smoothed, color="C0", label="smoothed loss")
+    ax.axvline(result.suggestion, color="C3", linestyle="--",
+               label=f"suggestion ({result.method}): {result.suggestion:.2g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("loss")
+    top = min(max(result.smoothed), 4 * min(result.smoothed)) * 1.2
+    ax.set_ylim(bottom=0.0, top=max(top, max(result.smoothed[:5])) * 1.05)
+    ax.set_title(title or "Learning-rate finder: loss while the rate grows", fontsize="medium")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
     return _finish(plt, fig)

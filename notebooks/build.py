@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-execute", action="store_true", help="write the notebooks without outputs")
     args = parser.parse_args(argv)
     os.environ.pop("MPLBACKEND", None)  # the notebooks choose `%matplotlib inline` themselves
-    sources = sorted(SOURCES.glob(f"{PATTERN}.txt"))
+    sources = sorted(SOURCES.glob(f"{PATTERN}.txt"))  # 05b_... sits between 05 and 06
     if args.only:
         sources = [s for s in sources if s.stem.startswith(tuple(args.only))]
     if not sources:

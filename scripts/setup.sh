@@ -1,8 +1,9 @@
 #!/bin/sh
 # Set up a development environment on a fresh Debian/Ubuntu machine that has Python >= 3.10:
-# a virtual environment in .venv with the project installed (pip install -e '.[dev]'), and
-# Graphviz's `dot` program. As root it installs missing Debian packages with apt-get; otherwise it
-# prints the exact command to run. Used by scripts/run.sh (the README Quickstart commands).
+# a virtual environment in .venv with the project installed (pip install -e '.[dev,e2e]'),
+# Graphviz's `dot` program and Chromium (the JupyterLab browser test, tests/e2e). As root it
+# installs missing Debian packages with apt-get; otherwise it prints the exact command to run.
+# Used by scripts/run.sh (the README Quickstart commands).
 # Usage: sh scripts/setup.sh            everything
 #        sh scripts/setup.sh graphviz   only the `dot` check
 set -eu
@@ -36,6 +37,12 @@ install_graphviz() {
     fi
 }
 
+install_chromium() {  # Playwright drives Debian's Chromium (it cannot download its own here)
+    if [ ! -x /usr/bin/chromium ]; then
+        apt_install chromium || say "continuing without Chromium: the browser test will be skipped"
+    fi
+}
+
 if [ "${1:-}" = graphviz ]; then
     install_graphviz
     exit 0
@@ -63,10 +70,11 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 # --- the project and its development tools ---------------------------------------------------------
-say "installing the project into $VENV (pip install -e '.[dev]')"
+say "installing the project into $VENV (pip install -e '.[dev,e2e]')"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e '.[dev]'
+"$VENV/bin/python" -m pip install -q -e '.[dev,e2e]'
 
 # --- Graphviz's dot program (graph drawings) ---------------------------------------------------------
 install_graphviz
+install_chromium
 say "ready: $VENV/bin/python"

@@ -1,6 +1,7 @@
 """Tests for viz.py: draw_graph's DOT source (labels, counts, colours, determinism), escaping with the
 real `dot`, large graphs, highlighting, the missing-`dot` message and draw_network."""
 
+import base64
 import html
 import os
 import re
@@ -299,6 +300,22 @@ def test_draw_graph_renders_to_svg_and_png(tmp_path):
 def test_draw_graph_shows_inline_in_jupyter_as_svg():
     bundle = draw_graph(expression()[-1])._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"], list(bundle)
+
+
+@needs_dot
+def test_draw_graph_adds_a_png_for_untrusted_notebooks():
+    # JupyterLab shows image/svg+xml only in trusted notebooks; image/png everywhere.
+    graph = draw_graph(expression()[-1])
+    bundle = graph._repr_mimebundle_()
+    png = base64.b64decode(bundle["image/png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and "<svg" in bundle["image/svg+xml"], sorted(bundle)
+    assert graph._repr_mimebundle_() == bundle, "the PNG should be the same on every call"
+
+
+@needs_dot
+def test_draw_graph_png_honours_ipython_exclude():
+    bundle = draw_graph(expression()[-1])._repr_mimebundle_(exclude={"image/png"})
+    assert sorted(bundle) == ["image/svg+xml"], sorted(bundle)
 
 
 # --- large graphs --------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Tests for viz_steps.py: backward_trace matches backward(), one frame per node with inputs, and the
 frames players (HTML, ipywidgets, GIF)."""
 
+import base64
+import html
 import re
 import shutil
 
@@ -86,7 +88,7 @@ def test_backward_steps_highlights_the_current_node_and_names_the_step():
     frames = list(backward_steps(product + 1.0))
     lit = re.findall(r"<B>(\w)</B>[^\n]*penwidth=3", frames[1].source)
     assert sorted(lit) == ["a", "b", "p"], f"step 2 should light p and its inputs a, b; got {lit}"
-    assert "Step 2 of 2" in frames[1].source
+    assert "<B>Step&#160;2&#160;of&#160;2</B>" in frames[1].source
 
 
 def test_backward_steps_fill_in_gradients_as_they_are_reached():
@@ -126,7 +128,7 @@ def test_play_frames_html_holds_one_svg_per_frame_and_a_slider():
     player = play_frames(frames, mode="html")
     page = player._repr_html_()
     assert isinstance(player, StepsPlayer) and page.count("<svg") == len(frames) == 2
-    assert 'type="range"' in page and page.count('type="radio"') == 2
+    assert 'type="range" min="1" max="2"' in page and page.count('class="agc-step"') == 2
 
 
 @needs_dot
@@ -135,6 +137,37 @@ def test_play_frames_html_is_deterministic():
         a = Value(2.0, "a")
         return play_frames(backward_steps((a * 3.0).tanh()), mode="html").html()
     assert page() == page()
+
+
+@needs_dot
+def test_backward_steps_caption_runs_keep_their_spaces_in_svg():
+    # Browsers drop the spaces at either end of an SVG <text>; dot writes each bold/plain run as one.
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    product = a * b
+    product.label = "p"
+    svg = list(backward_steps(product + 1.0))[1].pipe(format="svg").decode("utf-8")
+    runs = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    trimmed = [r for r in runs if r != r.strip(" ")]
+    assert not trimmed, f"SVG text runs starting or ending with a plain space: {trimmed}"
+
+
+@needs_dot
+def test_play_frames_html_shows_step_1_as_a_still_picture_without_scripts():
+    # An untrusted notebook runs no scripts and strips inline SVG, but keeps an <img> with a data URL.
+    player = play_frames(backward_steps((Value(2.0, "a") * 3.0).tanh()), mode="html")
+    page = player.html()
+    still = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)
+    assert still and base64.b64decode(still.group(1)).decode("utf-8") == player.svgs[0], (
+        "the still should be step 1's SVG as a data URL")
+    assert '<div class="agc-live" style="display:none">' in page and "<script>" in page, (
+        "the controls should stay hidden until the player's script runs")
+
+
+@needs_dot
+def test_play_frames_frames_shrink_to_fit_the_output_area():
+    player = play_frames(backward_steps((Value(2.0, "a") * 3.0).tanh()), mode="html")
+    unfit = [svg[:80] for svg in player.svgs if not svg.startswith('<svg style="max-width:100%;height:auto"')]
+    assert not unfit, f"frames without max-width:100%: {unfit}"
 
 
 @needs_dot
@@ -154,6 +187,7 @@ def test_play_frames_widget_mode_gives_a_slider_that_changes_the_picture():
     first = view.value
     slider.value = 2
     assert isinstance(slider, widgets.IntSlider) and slider.max == 2 and view.value != first
+    assert view.value.startswith('<svg style="max-width:100%'), "the widget's frame should fit its area"
 
 
 def test_play_frames_without_frames_raises():
