@@ -3,6 +3,8 @@
 Each source file is a list of cells, each opened by a marker line:
     === md ===        a Markdown cell
     === code ===      a code cell
+    === solution ===  a code cell whose source is collapsed in Jupyter (older notebooks' exercise
+                      solutions; static renders show them, so new notebooks use notebooks/solutions/)
 Everything up to the first marker is a comment for whoever edits the file and is dropped. Names sort
 in reading order: NN_name, then NNb_name for a notebook inserted after NN (02b after 02).
 Exercise solutions are not in the notebooks (static renders would show them): they live in
@@ -33,7 +35,7 @@ from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "src"
-MARKER = re.compile(r"^=== (md|code) ===$")
+MARKER = re.compile(r"^=== (md|code|solution) ===$")
 PATTERN = "[0-9][0-9]*_*"   # 01_name, 02b_name, ...
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 MAX_BYTES = 1_000_000
@@ -60,7 +62,10 @@ def make_notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
         if kind == "md":
             nb.cells.append(nbformat.v4.new_markdown_cell(source, id=cell_id))
         else:
-            nb.cells.append(nbformat.v4.new_code_cell(source, id=cell_id))
+            cell = nbformat.v4.new_code_cell(source, id=cell_id)
+            if kind == "solution":
+                cell.metadata = {"jupyter": {"source_hidden": True}, "tags": ["solution"]}
+            nb.cells.append(cell)
     return nb
 
 
