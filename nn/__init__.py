@@ -1,8 +1,9 @@
 """nn: neural networks on autograd_core, with PyTorch's names, signatures and numerics.
 
-Read module.py (the Module base class), then layers.py, losses.py, optim.py and schedulers.py;
-data.py, train.py and plots.py train and show a model; cli.py is `python -m nn train`.
-diagnostics.py, lr_finder.py and live.py look inside training (notebook 05b).
+Read module.py (the Module base class and Parameter), then layers.py, losses.py, optim.py and
+schedulers.py; data.py, train.py and plots.py train and show a model; cli.py is `python -m nn train`.
+diagnostics.py, lr_finder.py and live.py look inside training (notebook 05b); torch_bridge.py moves
+a model to PyTorch and back (`to_torch`, `from_torch`).
 Notebooks 04-06 build and train models with these pieces.
 """
 
@@ -13,8 +14,9 @@ from .layers import (MLP, Layer, LeakyReLU, Linear, Neuron, ReLU, Sequential, Si
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      hinge_loss, l1_loss, l2_penalty, mse_loss)
 from .lr_finder import lr_find
-from .module import IncompatibleKeys, Module
+from .module import IncompatibleKeys, Module, Parameter
 from .serialization import load
+from .torch_bridge import from_torch, to_torch
 from .train import EarlyStopping, History, evaluate, fit, predict
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "Linear",
     "Module",
     "Neuron",
+    "Parameter",
     "ReLU",
     "Sequential",
     "Sigmoid",
@@ -38,6 +41,7 @@ __all__ = [
     "diagnostics",
     "evaluate",
     "fit",
+    "from_torch",
     "functional",
     "hinge_loss",
     "l1_loss",
@@ -55,5 +59,6 @@ __all__ = [
     "predict",
     "schedulers",
     "softmax",
+    "to_torch",
     "train",
 ]

@@ -15,7 +15,9 @@ from typing import Sequence
 
 from autograd_core import Value, dot
 
-from .module import Module, _join, _walk_attr
+from . import validation
+from .module import Module, Parameter, _join, _walk_attr
+from .serialization import build, parameter_count, register, settings
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "linear")
 INITS = ("torch", "uniform")
@@ -47,23 +49,22 @@ def _rng(seed, rng):
     return random
 
 
-def _check_size(name: str, n) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {n!r}")
-    return int(n)
-
-
 def _check_activation(activation: str) -> str:
-    if activation not in _ACTIVATION_FNS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-    return activation
+    return validation.one_of("activation", activation, ACTIVATIONS)
 
 
 def _check_init(init: str) -> str:
-    if init not in INITS:
-        raise ValueError(f"unknown init {init!r}; choose 'torch' (PyTorch Linear's "
-                         f"U(-1/sqrt(nin), 1/sqrt(nin))) or 'uniform' (micrograd's U(-1, 1), zero bias)")
-    return init
+    # 'torch': PyTorch Linear's U(-1/sqrt(nin), 1/sqrt(nin)); 'uniform': micrograd's U(-1, 1), zero bias
+    return validation.one_of("init", init, INITS)
+
+
+def _check_widths(nouts) -> list[int]:
+    if isinstance(nouts, numbers.Integral) or not isinstance(nouts, (list, tuple)):
+        raise TypeError(f"nouts must be a list of layer widths, e.g. [16, 16, 1]; got "
+                        f"{type(nouts).__name__} {nouts!r:.40}")
+    if not nouts:
+        raise ValueError("nouts must be a non-empty list of layer widths, e.g. [16, 16, 1]; got []")
+    return [validation.positive_int("each layer width in nouts", n) for n in nouts]
 
 
 def _lift(x, nin: int, where: str) -> list:
@@ -91,6 +92,7 @@ def _elementwise(fn, x):
 # --- micrograd-shaped: Neuron, Layer, MLP ----------------------------------------------------------
 
 
+@register
 class Neuron(Module):
     """One unit: activation(w . x + b), with `w` a list of `nin` Values and `b` a Value.
 
@@ -100,17 +102,17 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str = "relu", *, seed=None, rng=None,
                  init: str = "torch") -> None:
-        nin = _check_size("nin", nin)
+        nin = validation.positive_int("nin", nin)
         self.activation = _check_activation(activation)
         self.init = _check_init(init)
         gen = _rng(seed, rng)
         if init == "torch":
             bound = 1.0 / math.sqrt(nin)
-            self.w = [Value(gen.uniform(-bound, bound)) for _ in range(nin)]
-            self.b = Value(gen.uniform(-bound, bound))
+            self.w = [Parameter(gen.uniform(-bound, bound)) for _ in range(nin)]
+            self.b = Parameter(gen.uniform(-bound, bound))
         else:
-            self.w = [Value(gen.uniform(-1.0, 1.0)) for _ in range(nin)]
-            self.b = Value(0.0)
+            self.w = [Parameter(gen.uniform(-1.0, 1.0)) for _ in range(nin)]
+            self.b = Parameter(0.0)
 
     @property
     def nin(self) -> int:
@@ -129,17 +131,28 @@ class Neuron(Module):
     def config(self) -> dict:
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation, "init": self.init}
 
+    @classmethod
+    def parameter_count(cls, config: dict) -> int:
+        """nin weights and a bias."""
+        return validation.positive_int("nin", config.get("nin")) + 1
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Neuron":
+        """A Neuron with `config`'s shape (weights to be loaded)."""
+        return cls(**settings(config), seed=0)
+
     def extra_repr(self) -> str:
         return f"nin={self.nin}, activation={self.activation!r}"
 
 
+@register
 class Layer(Module):
     """`nout` neurons that all read the same `nin` inputs; calling it returns a list of `nout` Values."""
 
     def __init__(self, nin: int, nout: int, activation: str = "relu", *, seed=None, rng=None,
                  init: str = "torch") -> None:
-        nin = _check_size("nin", nin)
-        nout = _check_size("nout", nout)
+        nin = validation.positive_int("nin", nin)
+        nout = validation.positive_int("nout", nout)
         _check_activation(activation)
         _check_init(init)
         gen = _rng(seed, rng)
@@ -175,6 +188,17 @@ class Layer(Module):
         return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation,
                 "init": self.neurons[0].init}
 
+    @classmethod
+    def parameter_count(cls, config: dict) -> int:
+        """(nin + 1) * nout."""
+        nin = validation.positive_int("nin", config.get("nin"))
+        return (nin + 1) * validation.positive_int("nout", config.get("nout"))
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        """A Layer with `config`'s shape (weights to be loaded)."""
+        return cls(**settings(config), seed=0)
+
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nout={self.nout}, activation={self.activation!r}"
 
@@ -182,6 +206,7 @@ class Layer(Module):
         return iter(())  # 16 identical Neuron lines would hide the shape; extra_repr says it all
 
 
+@register
 class MLP(Module):
     """A multi-layer perceptron: Layers of sizes `nouts`, `activation` between them, last layer linear.
 
@@ -191,11 +216,8 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu", *, seed=None,
                  rng=None, init: str = "torch") -> None:
-        nin = _check_size("nin", nin)
-        if isinstance(nouts, numbers.Integral) or not isinstance(nouts, (list, tuple)) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer widths, e.g. [16, 16, 1]; "
-                             f"got {nouts!r}")
-        nouts = [_check_size("each layer width in nouts", n) for n in nouts]
+        nin = validation.positive_int("nin", nin)
+        nouts = _check_widths(nouts)
         _check_activation(activation)
         _check_init(init)
         self.activation = activation
@@ -225,6 +247,17 @@ class MLP(Module):
         return {"type": "MLP", "nin": self.nin, "nouts": self.nouts, "activation": self.activation,
                 "init": self.init}
 
+    @classmethod
+    def parameter_count(cls, config: dict) -> int:
+        """The sum of (fan_in + 1) * width over the layers."""
+        sizes = [validation.positive_int("nin", config.get("nin"))] + _check_widths(config.get("nouts"))
+        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+    @classmethod
+    def from_config(cls, config: dict) -> "MLP":
+        """An MLP with `config`'s shape (weights to be loaded)."""
+        return cls(**settings(config), seed=0)
+
     def extra_repr(self) -> str:
         return (f"nin={self.nin}, nouts={self.nouts}, activation={self.activation!r}, "
                 f"parameters={sum(len(n.w) + 1 for layer in self.layers for n in layer.neurons)}")
@@ -233,21 +266,35 @@ class MLP(Module):
 # --- PyTorch-shaped: Linear, activation modules, Sequential ----------------------------------------
 
 
+@register
 class Linear(Module):
-    """y = W x + b, as torch.nn.Linear: `weight` is `nout` rows of `nin` Values, `bias` `nout` Values.
+    """y = W x + b, as torch.nn.Linear: `weight` is `out_features` rows of `in_features` Parameters.
 
-    Initialized like PyTorch: every weight, then every bias, from U(-1/sqrt(nin), 1/sqrt(nin)).
-    Always returns a list of `nout` Values (PyTorch returns a tensor of shape (nout,)).
+    `Linear(in_features, out_features, bias=True)` as in PyTorch; `Linear(nin, nout)` (positional)
+    is the same. Initialized like PyTorch: every weight, then every bias, from U(-1/sqrt(nin),
+    1/sqrt(nin)). Returns a list of `nout` Values (PyTorch returns a tensor of shape (nout,)).
     """
 
-    def __init__(self, nin: int, nout: int, bias: bool = True, *, seed=None, rng=None) -> None:
-        self.nin = _check_size("nin", nin)
-        self.nout = _check_size("nout", nout)
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, seed=None,
+                 rng=None) -> None:
+        self.nin = validation.positive_int("in_features", in_features)
+        self.nout = validation.positive_int("out_features", out_features)
+        validation.boolean("bias", bias)
         gen = _rng(seed, rng)
         bound = 1.0 / math.sqrt(self.nin)
-        self.weight = [[Value(gen.uniform(-bound, bound)) for _ in range(self.nin)]
+        self.weight = [[Parameter(gen.uniform(-bound, bound)) for _ in range(self.nin)]
                        for _ in range(self.nout)]
-        self.bias = [Value(gen.uniform(-bound, bound)) for _ in range(self.nout)] if bias else None
+        self.bias = [Parameter(gen.uniform(-bound, bound)) for _ in range(self.nout)] if bias else None
+
+    @property
+    def in_features(self) -> int:
+        """PyTorch's name for `nin`."""
+        return self.nin
+
+    @property
+    def out_features(self) -> int:
+        """PyTorch's name for `nout`."""
+        return self.nout
 
     def forward(self, x) -> list:
         """[w_i . x + b_i for each output i] as one dot node per output."""
@@ -259,48 +306,70 @@ class Linear(Module):
     def config(self) -> dict:
         return {"type": "Linear", "nin": self.nin, "nout": self.nout, "bias": self.bias is not None}
 
+    @classmethod
+    def parameter_count(cls, config: dict) -> int:
+        """nin * nout weights, plus nout biases."""
+        nin = validation.positive_int("nin", config.get("nin"))
+        nout = validation.positive_int("nout", config.get("nout"))
+        return nin * nout + nout * validation.boolean("bias", config.get("bias", True))
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Linear":
+        """A Linear with `config`'s shape (weights to be loaded)."""
+        args = settings(config)
+        return cls(args.pop("nin", None), args.pop("nout", None), **args, seed=0)
+
     def extra_repr(self) -> str:
         return f"nin={self.nin}, nout={self.nout}, bias={self.bias is not None}"
 
 
-class ReLU(Module):
+class _Activation(Module):
+    """An elementwise function with no parameters and no settings: config is just its type."""
+
+    def config(self) -> dict:
+        return {"type": type(self).__name__}
+
+    @classmethod
+    def parameter_count(cls, config: dict) -> int:
+        """No weights."""
+        return 0
+
+    @classmethod
+    def from_config(cls, config: dict) -> "_Activation":
+        """A new instance (the config holds no settings)."""
+        return cls(**settings(config))
+
+
+@register
+class ReLU(_Activation):
     """max(0, x), elementwise on a Value or a list of Values."""
 
     def forward(self, x):
         return _elementwise(Value.relu, x)
 
-    def config(self) -> dict:
-        return {"type": "ReLU"}
 
-
-class Tanh(Module):
+@register
+class Tanh(_Activation):
     """tanh(x), elementwise on a Value or a list of Values."""
 
     def forward(self, x):
         return _elementwise(Value.tanh, x)
 
-    def config(self) -> dict:
-        return {"type": "Tanh"}
 
-
-class Sigmoid(Module):
+@register
+class Sigmoid(_Activation):
     """1 / (1 + e^-x), elementwise on a Value or a list of Values."""
 
     def forward(self, x):
         return _elementwise(Value.sigmoid, x)
 
-    def config(self) -> dict:
-        return {"type": "Sigmoid"}
 
-
-class LeakyReLU(Module):
+@register
+class LeakyReLU(_Activation):
     """x for x > 0, else slope * x, elementwise (PyTorch calls the slope `negative_slope`)."""
 
     def __init__(self, slope: float = 0.01, *, negative_slope: float | None = None) -> None:
-        slope = slope if negative_slope is None else negative_slope
-        if isinstance(slope, bool) or not isinstance(slope, numbers.Real) or not math.isfinite(slope):
-            raise ValueError(f"slope must be a finite number, got {slope!r}")
-        self.slope = float(slope)
+        self.slope = validation.real("slope", slope if negative_slope is None else negative_slope)
 
     def forward(self, x):
         slope = self.slope
@@ -313,6 +382,7 @@ class LeakyReLU(Module):
         return f"slope={self.slope:g}"
 
 
+@register
 class Sequential(Module):
     """Modules applied in order, as torch.nn.Sequential; parameters are named "0.weight.3.1", ..."""
 
@@ -353,3 +423,22 @@ class Sequential(Module):
         if any(c is None for c in configs):
             return None
         return {"type": "Sequential", "modules": configs}
+
+    @classmethod
+    def parameter_count(cls, config: dict) -> int:
+        """The sum over the modules."""
+        return sum(parameter_count(c) for c in _module_list(config))
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Sequential":
+        """The modules rebuilt in order (weights to be loaded)."""
+        if set(config) != {"type", "modules"}:
+            raise TypeError(f"Sequential's config has keys type and modules, got {sorted(config)}")
+        return cls(*[build(c) for c in _module_list(config)])
+
+
+def _module_list(config: dict) -> list:
+    modules = config.get("modules")
+    if not isinstance(modules, list):
+        raise ValueError(f"Sequential \"modules\" must be a list, got {type(modules).__name__}")
+    return modules

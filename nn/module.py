@@ -1,18 +1,29 @@
-"""`Module`: the base class of every model, as in PyTorch's `torch.nn.Module`.
+"""`Module` and `Parameter`: the base class of every model, as in PyTorch's `torch.nn.Module`.
 
-A Module finds its parameters by walking its attributes (Values, Modules, and lists/tuples/dicts of
-them), so a subclass only assigns them in `__init__` and writes `forward`. State goes in and out as a
-name -> float dict, or as a JSON file (serialization.py). Read layers.py next; notebook 04 builds one.
+Parameters are declared: assigning a `Parameter` (or a Module, or a list/tuple/dict of them) to a
+public attribute registers it, so a Value that `forward` stores is never a parameter. State goes in
+and out as a name -> float dict, or as a JSON file (serialization.py). Read layers.py next;
+notebook 04 builds one.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 import warnings
 from typing import Any, Iterator, Mapping, NamedTuple
 
 from autograd_core import Value
+
+from . import validation
+from .serialization import read_checkpoint, save_module
+
+
+class Parameter(Value):
+    """A Value that is a model's parameter (torch.nn.Parameter): a Module attribute registers it."""
+
+    __slots__ = ()  # no per-instance cost: a Parameter is exactly as big as a Value
+
+    def __repr__(self) -> str:
+        return "Parameter" + Value.__repr__(self)[len("Value"):]
 
 
 class IncompatibleKeys(NamedTuple):
@@ -48,14 +59,31 @@ def _join(prefix: str, name: str) -> str:
 
 
 class Module:
-    """Base class for models: subclass it, assign parameters and submodules, write `forward`.
+    """Base class for models: subclass it, assign Parameters and submodules, write `forward`.
 
-    Attributes whose names start with "_" are private: the parameter walk skips them (use them for
-    caches). Everything else that is a Value, a Module, or a list/tuple/dict of them is found.
+    Assigning a `Parameter`, a Module, or a list/tuple/dict (of them) to a public attribute registers
+    the attribute; `parameters()` walks the registered ones, in assignment order. Plain Values, and
+    attributes whose names start with "_", are never parameters.
     """
 
     training: bool = True
     _forward_hooks: dict = {}  # shared empty default; register_forward_hook gives a module its own
+    _members: dict = {}  # shared empty default; the first registered attribute gives a module its own
+
+    def __setattr__(self, name: str, value) -> None:
+        if not name.startswith("_"):
+            members = self.__dict__.get("_members")
+            if isinstance(value, _MEMBER_TYPES):
+                if members is None:
+                    members = self.__dict__["_members"] = {}
+                members[name] = None  # an ordered set: the names of registered attributes
+            elif members is not None:
+                members.pop(name, None)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        self.__dict__.get("_members", {}).pop(name, None)
 
     def __call__(self, *args, **kwargs):
         out = self.forward(*args, **kwargs)
@@ -90,18 +118,18 @@ class Module:
     def _walk(self, prefix: str, seen_modules: set, seen_values: set, params: list, modules: list):
         seen_modules.add(id(self))
         modules.append((prefix, self))
-        for name, attr in vars(self).items():
-            if not name.startswith("_"):
-                _walk_attr(attr, _join(prefix, name), seen_modules, seen_values, params, modules)
+        attrs = self.__dict__
+        for name in self._members:
+            _walk_attr(attrs[name], _join(prefix, name), seen_modules, seen_values, params, modules)
 
-    def named_parameters(self) -> list[tuple[str, Value]]:
-        """(dotted name, Value) for every parameter, in attribute order; a shared Value once."""
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """(dotted name, Parameter) for every declared parameter, in assignment order; shared once."""
         params: list = []
         self._walk("", set(), set(), params, [])
         return params
 
-    def parameters(self) -> list[Value]:
-        """Every parameter Value, in the same order as `named_parameters()`."""
+    def parameters(self) -> list[Parameter]:
+        """Every declared Parameter, in the same order as `named_parameters()`."""
         return [p for _, p in self.named_parameters()]
 
     def named_modules(self) -> list[tuple[str, "Module"]]:
@@ -171,14 +199,10 @@ class Module:
 
     def save(self, path) -> None:
         """Write architecture and weights to `path` as JSON, atomically (temp file + os.replace)."""
-        from .serialization import save_module
-
         save_module(self, path)
 
     def load(self, path) -> "Module":
         """Load weights saved by `save()` into this model; a bad or damaged file changes nothing."""
-        from .serialization import read_checkpoint
-
         checkpoint = read_checkpoint(path)
         try:
             self.load_state_dict(checkpoint["state"])
@@ -202,9 +226,8 @@ class Module:
         return ""
 
     def _children(self) -> Iterator[tuple[str, "Module"]]:
-        for name, attr in vars(self).items():
-            if name.startswith("_"):
-                continue
+        for name in self._members:
+            attr = self.__dict__[name]
             if isinstance(attr, Module):
                 yield name, attr
             elif isinstance(attr, (list, tuple)) and attr and all(isinstance(a, Module) for a in attr):
@@ -223,8 +246,11 @@ class Module:
         return head + "\n" + "\n".join(lines) + "\n)"
 
 
+_MEMBER_TYPES = (Parameter, Module, list, tuple, dict)
+
+
 def _walk_attr(attr, name, seen_modules, seen_values, params, modules) -> None:
-    if isinstance(attr, Value):
+    if isinstance(attr, Parameter):
         if id(attr) not in seen_values:
             seen_values.add(id(attr))
             params.append((name, attr))
@@ -241,8 +267,11 @@ def _walk_attr(attr, name, seen_modules, seen_values, params, modules) -> None:
 
 
 def _is_finite_real(x) -> bool:
-    return (isinstance(x, numbers.Real) and not isinstance(x, bool) and not isinstance(x, Value)
-            and math.isfinite(x))
+    try:
+        validation.real("weight", x)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _without_init(config):

@@ -1,56 +1,46 @@
-"""Optimizers with torch.optim's names, defaults and update rules, to float64 round-off.
+"""Optimizers with torch.optim's names, defaults, update rules and `param_groups`, to float64 round-off.
 
-Each optimizer keeps its own state (momentum buffers, moment estimates) in lists indexed like
-`params`, never on the Values. `step()` checks the gradients, the hyperparameters and the results
-before it writes anything, so a bad step raises and changes nothing. Notebook 05 compares SGD,
-momentum and Adam.
+Parameters come in groups (`param_groups`: dicts with "params", "lr" and the other settings), as in
+PyTorch: set `group["lr"]` and the next step uses it. Each optimizer keeps its state (momentum
+buffers, moment estimates) itself, per group, never on the Values. `step()` checks the gradients,
+the settings and the results before it writes anything, so a bad step raises and changes nothing.
+Notebook 05 compares SGD, momentum and Adam.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Iterable
 
 from autograd_core import Value
 
+from . import validation
+
 __all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Optimizer", "clip_grad_norm_"]
 
 
-# --- validation helpers ----------------------------------------------------------------------------
+# --- helpers ---------------------------------------------------------------------------------------
 
 
-def _number(name: str, value, *, low: float = 0.0, high: float | None = None,
-            high_open: bool = False) -> float:
-    """`value` as a float if it is a finite real number in [low, high] (or [low, high)), else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or isinstance(value, Value):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r:.40}")
-    value = float(value)
-    if not math.isfinite(value) or value < low or (high is not None and (
-            value >= high if high_open else value > high)):
-        bracket = ")" if high_open else "]"
-        span = f"[{low:g}, {high:g}{bracket}" if high is not None else f">= {low:g}"
-        raise ValueError(f"Invalid {name}: {value!r}; it must be a finite number {span}")
-    return value
+def _rate(name: str, value, *, high: float = math.inf) -> float:
+    """A finite float in [0, high) (or [0, inf)): learning rates, momenta, betas, decays."""
+    return validation.real(name, value, low=0.0, high=high, high_open=high != math.inf)
 
 
-def _params(params) -> list:
+def _param_list(params, where: str, allow_groups: bool = False) -> list:
+    """`params` as a list of Values (or, if `allow_groups`, of param-group dicts)."""
     if isinstance(params, Value):
-        raise TypeError("params must be an iterable of Values, e.g. model.parameters(); "
-                        "got a single Value (wrap it in a list)")
+        raise TypeError(f"{where} must be an iterable of Values, e.g. model.parameters(); "
+                        f"got a single Value (wrap it in a list)")
     try:
         params = list(params)
     except TypeError:
-        raise TypeError(f"params must be an iterable of Values, got {type(params).__name__}") from None
-    if not params:
-        raise ValueError("optimizer got an empty parameter list; pass model.parameters()")
-    seen = set()
+        raise TypeError(f"{where} must be an iterable of Values, got {type(params).__name__}") from None
+    kind = dict if allow_groups and params and isinstance(params[0], dict) else Value
     for i, p in enumerate(params):
-        if not isinstance(p, Value):
-            raise TypeError(f"params[{i}] is a {type(p).__name__}, not a Value")
-        if id(p) in seen:
-            raise ValueError(f"params[{i}] appears more than once; each parameter must be listed once")
-        seen.add(id(p))
+        if not isinstance(p, kind):
+            raise TypeError(f"{where}[{i}] is a {type(p).__name__}, not a "
+                            f"{'param group (dict)' if kind is dict else 'Value'}")
     return params
 
 
@@ -61,156 +51,219 @@ def _grad(p: Value) -> float:
     return g.data if isinstance(g, Value) else float(g)  # a Value after backward(create_graph=True)
 
 
-def _finite_list(name: str, values, n: int) -> list:
-    if not isinstance(values, (list, tuple)) or len(values) != n:
-        raise ValueError(f"state {name!r} must be a list of {n} numbers (one per parameter)")
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-            raise ValueError(f"state {name!r} holds {v!r:.40}, not a finite number")
-        out.append(float(v))
-    return out
-
-
 # --- the base class --------------------------------------------------------------------------------
 
 
 class Optimizer:
-    """Shared machinery: `params`, validated `lr`, `zero_grad()`, checked `step()`, state dicts.
+    """Shared machinery: `param_groups`, `zero_grad()`, a checked `step()`, state dicts.
 
-    A subclass lists its hyperparameters in `_hyper_names`, its per-parameter buffers in
-    `_buffer_names`, validates in `_check_hyper`, and computes one update in `_update`.
+    A subclass lists its settings in `_hyper_names` (lr first), its per-parameter buffers in
+    `_buffer_names`, validates settings in `_check_hyper`, and computes one update of one group in
+    `_update`. `opt.lr` (and `opt.momentum`, ...) read the first group and write every group.
     """
 
     _hyper_names: tuple = ("lr",)
     _buffer_names: tuple = ()
 
-    def __init__(self, params: Iterable[Value], **hyper) -> None:
-        self.params = _params(params)
-        for name, value in self._check_hyper(hyper).items():
-            setattr(self, "_lr" if name == "lr" else name, value)
-        self.initial_lr: float | None = None  # set by the first scheduler (PyTorch: group["initial_lr"])
+    def __init__(self, params, **defaults) -> None:
+        object.__setattr__(self, "defaults", self._check_hyper(defaults))
+        object.__setattr__(self, "param_groups", [])
+        self._state: list[dict] = []  # per group: {"step": n, buffer name: list of floats or None}
         self.steps = 0
-        self._buffers: dict[str, list | None] = {name: None for name in self._buffer_names}
+        groups = _param_list(params, "params", allow_groups=True)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list; pass model.parameters()")
+        for group in groups if isinstance(groups[0], dict) else [{"params": groups}]:
+            self.add_param_group(group)
 
-    # --- the learning rate ------------------------------------------------------------------------
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own settings (missing ones from `defaults`)."""
+        validation.mapping("param_group", param_group)
+        if "params" not in param_group:
+            raise ValueError("param_group must have a \"params\" entry (a list of Values)")
+        params = _param_list(param_group["params"], "params")
+        if not params:
+            raise ValueError("optimizer got an empty parameter list; pass model.parameters()")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if id(p) in seen:
+                raise ValueError(f"params[{i}] appears more than once; each parameter must be "
+                                 f"listed once, in one group")
+            seen.add(id(p))
+        settings = {k: param_group.get(k, v) for k, v in self.defaults.items()}
+        extras = {k: v for k, v in param_group.items() if k not in settings and k != "params"}
+        self.param_groups.append({"params": params, **self._check_hyper(settings), **extras})
+        self._state.append({"step": 0, **{name: None for name in self._buffer_names}})
 
-    @property
-    def lr(self) -> float:
-        """The learning rate; schedulers write it. Must be a finite number >= 0."""
-        return self._lr
+    # --- settings: opt.lr and friends -------------------------------------------------------------
 
-    @lr.setter
-    def lr(self, value) -> None:
-        self._lr = _number("learning rate", value)
+    def __getattr__(self, name: str):
+        # only called for names not found normally: a setting reads the first group
+        if name in type(self)._hyper_names and self.__dict__.get("param_groups"):
+            return self.param_groups[0][name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
-    # --- hyperparameters --------------------------------------------------------------------------
+    def __setattr__(self, name: str, value) -> None:
+        if name in self._hyper_names:  # opt.lr = x sets every group, as a scheduler would
+            for group in self.param_groups:
+                checked = self._check_hyper({**self._settings(group), name: value})[name]
+            for group in self.param_groups:
+                group[name] = checked
+        else:
+            object.__setattr__(self, name, value)
+
+    def _settings(self, group: dict) -> dict:
+        return {k: group[k] for k in self._hyper_names}
 
     def _check_hyper(self, hyper: dict) -> dict:
-        return {"lr": _number("learning rate", hyper["lr"])}
+        return {"lr": _rate("learning rate", hyper["lr"])}
 
     def hyperparameters(self) -> dict:
-        """{name: value} of every hyperparameter, lr included."""
-        return {name: getattr(self, name) for name in self._hyper_names}
+        """{name: value} of every setting of the first group, lr included."""
+        return self._settings(self.param_groups[0])
+
+    @property
+    def params(self) -> list:
+        """Every parameter, group after group."""
+        return [p for group in self.param_groups for p in group["params"]]
 
     # --- stepping ---------------------------------------------------------------------------------
 
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0.0 (gradients of leaves accumulate across backward)."""
-        for p in self.params:
-            p.grad = 0.0
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = 0.0
 
     def step(self) -> None:
         """Update every parameter from its `.grad`; raise and change nothing if anything is off."""
-        hyper = self._check_hyper(self.hyperparameters())  # a bad lr set behind our back fails here
-        datas = [p.data for p in self.params]
-        grads = [_grad(p) for p in self.params]
+        # settings are checked every step: a bad lr written into a group fails here, changing nothing
+        hypers = [self._check_hyper(self._settings(g)) for g in self.param_groups]
+        updates, offset = [], 0
+        for group, hyper, state in zip(self.param_groups, hypers, self._state):
+            updates.append(self._group_update(group["params"], hyper, state, offset))
+            offset += len(group["params"])
+        for group, state, (new_datas, buffers) in zip(self.param_groups, self._state, updates):
+            for p, value in zip(group["params"], new_datas):
+                p.data = value
+            state.update(buffers)
+            state["step"] += 1
+        self.steps += 1
+
+    def _group_update(self, params: list, hyper: dict, state: dict, offset: int) -> tuple:
+        """(new values, new buffers) of one group, checked; `offset` numbers its params in messages."""
+        name = type(self).__name__
+        datas = [p.data for p in params]
+        grads = [_grad(p) for p in params]
         if not all(map(math.isfinite, grads)):
-            bad = [f"params[{i}]{_label(p)} grad={g!r}" for i, (p, g) in enumerate(zip(self.params, grads))
-                   if not math.isfinite(g)]
-            raise ValueError(f"{type(self).__name__}.step(): non-finite gradient(s): {', '.join(bad[:5])}"
+            bad = [f"params[{offset + i}]{_label(p)} grad={g!r}" for i, (p, g) in
+                   enumerate(zip(params, grads)) if not math.isfinite(g)]
+            raise ValueError(f"{name}.step(): non-finite gradient(s): {', '.join(bad[:5])}"
                              f"{' ...' if len(bad) > 5 else ''}. No parameter was changed. The loss "
                              f"probably diverged: lower the learning rate, clip gradients "
                              f"(nn.optim.clip_grad_norm_), or look for log(0) or a division by zero.")
         try:
-            new_datas, buffers = self._update(datas, grads, hyper)
+            new_datas, buffers = self._update(datas, grads, hyper, state)
         except (ArithmeticError, ValueError) as exc:  # x/0, sqrt(<0)
-            raise ValueError(f"{type(self).__name__}.step(): the update is undefined ({exc}); no "
-                             f"parameter was changed. Is eps 0 with a zero gradient?") from None
+            raise ValueError(f"{name}.step(): the update is undefined ({exc}); no parameter was "
+                             f"changed. Is eps 0 with a zero gradient?") from None
         if not all(map(math.isfinite, new_datas)):
             i = next(i for i, v in enumerate(new_datas) if not math.isfinite(v))
-            raise ValueError(f"{type(self).__name__}.step(): the update would make params[{i}]"
-                             f"{_label(self.params[i])} {new_datas[i]!r}; no parameter was changed. "
+            raise ValueError(f"{name}.step(): the update would make params[{offset + i}]"
+                             f"{_label(params[i])} {new_datas[i]!r}; no parameter was changed. "
                              f"Lower the learning rate.")
-        for p, value in zip(self.params, new_datas):
-            p.data = value
-        self._buffers.update(buffers)
-        self.steps += 1
+        return new_datas, buffers
 
-    def _update(self, datas: list, grads: list, hyper: dict) -> tuple[list, dict]:
-        """(new parameter values, new buffers) from the current ones; must not modify anything."""
+    def _update(self, datas: list, grads: list, hyper: dict, state: dict) -> tuple[list, dict]:
+        """(new parameter values, new buffers) of one group from its current ones; must not modify
+        anything. `state` holds the group's buffers and "step", the number of steps taken so far."""
         raise NotImplementedError
 
     # --- state ------------------------------------------------------------------------------------
 
     def state_dict(self) -> dict:
-        """A JSON-ready dict: the optimizer's type, hyperparameters, step count and buffers."""
-        hyper = self.hyperparameters()
-        hyper = {k: list(v) if isinstance(v, tuple) else v for k, v in hyper.items()}
-        return {
-            "type": type(self).__name__,
-            "hyperparameters": hyper,
-            "initial_lr": self.initial_lr,
-            "steps": self.steps,
-            "buffers": {k: (list(v) if v is not None else None) for k, v in self._buffers.items()},
-        }
+        """A JSON-ready dict shaped like PyTorch's: "state" per parameter index, and "param_groups"
+        (settings, with "params" as indices), plus the optimizer's type and step count."""
+        groups, state, index = [], {}, 0
+        for group, group_state in zip(self.param_groups, self._state):
+            ids = list(range(index, index + len(group["params"])))
+            index += len(ids)
+            settings = {k: list(v) if isinstance(v, tuple) else v for k, v in group.items()
+                        if k != "params"}
+            groups.append({**settings, "params": ids})
+            if group_state["step"] == 0:
+                continue  # PyTorch, too, has no state for a parameter before its first step
+            buffers = {k: v for k, v in group_state.items() if k != "step" and v is not None}
+            for j, i in enumerate(ids):
+                state[str(i)] = {"step": group_state["step"], **{k: v[j] for k, v in buffers.items()}}
+        return {"type": type(self).__name__, "steps": self.steps, "state": state,
+                "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore what `state_dict()` returned, for the same parameters; validated before any change."""
+        """Restore what `state_dict()` returned, for the same parameter groups; validated first."""
         where = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"{where}: expected a dict, got {type(state_dict).__name__}")
-        expected = {"type", "hyperparameters", "initial_lr", "steps", "buffers"}
-        if set(state_dict) != expected:
-            raise ValueError(f"{where}: keys {sorted(state_dict)} do not match {sorted(expected)}; "
-                             f"nothing was changed")
-        if state_dict["type"] != type(self).__name__:
-            raise ValueError(f"{where}: this state belongs to a {state_dict['type']!r} optimizer; "
-                             f"nothing was changed")
-        hyper_in = state_dict["hyperparameters"]
-        if not isinstance(hyper_in, dict) or set(hyper_in) != set(self._hyper_names):
-            raise ValueError(f"{where}: hyperparameters must have exactly the keys "
-                             f"{sorted(self._hyper_names)}; nothing was changed")
         try:
-            hyper = self._check_hyper(dict(hyper_in))
+            groups, states, steps = self._parse_state_dict(state_dict)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{where}: {exc}; nothing was changed") from None
-        initial_lr = state_dict["initial_lr"]
-        if initial_lr is not None:
-            initial_lr = _number("initial_lr", initial_lr)
-        steps = state_dict["steps"]
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"{where}: steps must be a whole number >= 0, got {steps!r}")
-        buffers_in = state_dict["buffers"]
-        if not isinstance(buffers_in, dict) or set(buffers_in) != set(self._buffer_names):
-            raise ValueError(f"{where}: buffers must have exactly the keys {sorted(self._buffer_names)}; "
-                             f"nothing was changed")
-        buffers = {}
-        for name, values in buffers_in.items():
-            try:
-                buffers[name] = None if values is None else _finite_list(name, values, len(self.params))
-            except ValueError as exc:
-                raise ValueError(f"{where}: {exc} (this optimizer has {len(self.params)} parameters); "
-                                 f"nothing was changed") from None
-        for name, value in hyper.items():
-            setattr(self, "_lr" if name == "lr" else name, value)
-        self.initial_lr = initial_lr
+            raise type(exc)(f"{where}: {exc}; nothing was changed") from None
+        for group, settings in zip(self.param_groups, groups):
+            group.update(settings)
+        self._state = states
         self.steps = steps
-        self._buffers = buffers
+
+    def _parse_state_dict(self, state_dict) -> tuple[list, list, int]:
+        validation.mapping("state_dict", state_dict, keys=("type", "steps", "state", "param_groups"))
+        if state_dict["type"] != type(self).__name__:
+            raise ValueError(f"this state belongs to a {state_dict['type']!r:.40} optimizer")
+        steps = validation.integer("steps", state_dict["steps"], minimum=0)
+        saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, list) or len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"param_groups must be a list of {len(self.param_groups)} group(s), "
+                             f"one per group of this optimizer")
+        per_param = validation.mapping("state", state_dict["state"])
+        groups, states = [], []
+        for k, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            groups.append(self._parse_group(k, saved, len(group["params"])))
+            states.append(self._parse_group_state(k, saved["params"], per_param))
+        return groups, states, steps
+
+    def _parse_group(self, k: int, saved, size: int) -> dict:
+        validation.mapping(f"param_groups[{k}]", saved)
+        missing = [n for n in ("params", *self._hyper_names) if n not in saved]
+        if missing:
+            raise ValueError(f"param_groups[{k}] lacks the hyperparameters {missing}")
+        params = saved["params"]
+        if not isinstance(params, list) or len(params) != size:
+            raise ValueError(f"param_groups[{k}][\"params\"] must list {size} parameter indices "
+                             f"(the size of this optimizer's group {k})")
+        settings = {n: v for n, v in saved.items() if n != "params"}
+        if "initial_lr" in settings:
+            settings["initial_lr"] = _rate("initial_lr", settings["initial_lr"])
+        return {**settings, **self._check_hyper(self._settings(saved))}
+
+    def _parse_group_state(self, k: int, ids: list, per_param: dict) -> dict:
+        entries = [per_param.get(str(i)) for i in ids]
+        state = {"step": 0, **{name: None for name in self._buffer_names}}
+        if all(e is None for e in entries):
+            return state
+        if any(not isinstance(e, dict) or set(e) != set(entries[0]) for e in entries):
+            raise ValueError(f"state: the parameters of group {k} must all have state with the "
+                             f"same keys, or none")
+        unknown = set(entries[0]) - {"step", *self._buffer_names}
+        if unknown or "step" not in entries[0]:
+            raise ValueError(f"state of group {k}: keys must be \"step\" and some of "
+                             f"{list(self._buffer_names)}, got {sorted(entries[0])}")
+        state["step"] = validation.integer("state step", entries[0]["step"], minimum=0)
+        if any(e["step"] != state["step"] for e in entries):
+            raise ValueError(f"state of group {k}: every parameter must have the same step")
+        for name in set(entries[0]) - {"step"}:
+            state[name] = validation.finite_floats(f"state {name}", [e[name] for e in entries])
+        return state
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
-        return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
+        groups = f", {len(self.param_groups)} groups" if len(self.param_groups) > 1 else ""
+        return f"{type(self).__name__}({len(self.params)} parameters{groups}, {hyper})"
 
 
 def _label(p: Value) -> str:
@@ -245,10 +298,10 @@ class SGD(Optimizer):
 
     def _check_hyper(self, h: dict) -> dict:
         out = {
-            "lr": _number("learning rate", h["lr"]),
-            "momentum": _number("momentum", h["momentum"]),
-            "dampening": _number("dampening", h["dampening"], low=-math.inf),
-            "weight_decay": _number("weight_decay", h["weight_decay"]),
+            "lr": _rate("learning rate", h["lr"]),
+            "momentum": _rate("momentum", h["momentum"]),
+            "dampening": validation.real("dampening", h["dampening"]),
+            "weight_decay": _rate("weight_decay", h["weight_decay"]),
             "nesterov": bool(h["nesterov"]),
             "maximize": bool(h["maximize"]),
         }
@@ -256,7 +309,7 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         return out
 
-    def _update(self, datas, grads, h):
+    def _update(self, datas, grads, h, state):
         lr, momentum, dampening, wd = h["lr"], h["momentum"], h["dampening"], h["weight_decay"]
         if h["maximize"]:
             grads = [-g for g in grads]
@@ -264,7 +317,7 @@ class SGD(Optimizer):
             grads = [g + wd * d for g, d in zip(grads, datas)]
         buffers = {}
         if momentum != 0:
-            buf = self._buffers["momentum_buffer"]
+            buf = state["momentum_buffer"]
             if buf is None:
                 buf = list(grads)
             else:
@@ -299,18 +352,18 @@ class Adam(Optimizer):
     def _check_hyper(self, h: dict) -> dict:
         betas = h["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r:.40}")
         return {
-            "lr": _number("learning rate", h["lr"]),
-            "betas": (_number("beta parameter at index 0", betas[0], high=1.0, high_open=True),
-                      _number("beta parameter at index 1", betas[1], high=1.0, high_open=True)),
-            "eps": _number("epsilon value", h["eps"]),
-            "weight_decay": _number("weight_decay value", h["weight_decay"]),
+            "lr": _rate("learning rate", h["lr"]),
+            "betas": (_rate("beta parameter at index 0", betas[0], high=1.0),
+                      _rate("beta parameter at index 1", betas[1], high=1.0)),
+            "eps": _rate("epsilon value", h["eps"]),
+            "weight_decay": _rate("weight_decay value", h["weight_decay"]),
             "amsgrad": bool(h["amsgrad"]),
             "maximize": bool(h["maximize"]),
         }
 
-    def _update(self, datas, grads, h):
+    def _update(self, datas, grads, h, state):
         lr, eps, wd = h["lr"], h["eps"], h["weight_decay"]
         beta1, beta2 = h["betas"]
         n = len(datas)
@@ -322,18 +375,18 @@ class Adam(Optimizer):
                 datas = [d * decay for d in datas]
             else:
                 grads = [g + wd * d for g, d in zip(grads, datas)]
-        m = self._buffers["exp_avg"] or [0.0] * n
-        v = self._buffers["exp_avg_sq"] or [0.0] * n
+        m = state["exp_avg"] or [0.0] * n
+        v = state["exp_avg_sq"] or [0.0] * n
         w1, w2 = 1 - beta1, 1 - beta2
         m = [_lerp(mi, g, w1) for mi, g in zip(m, grads)]
         v = [vi * beta2 + w2 * g * g for vi, g in zip(v, grads)]
-        step = self.steps + 1
+        step = state["step"] + 1
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         step_size = lr / bias_correction1
         buffers = {"exp_avg": m, "exp_avg_sq": v}
         if h["amsgrad"]:
-            v_max = self._buffers["max_exp_avg_sq"] or [0.0] * n
+            v_max = state["max_exp_avg_sq"] or [0.0] * n
             v_max = [a if a >= b else b for a, b in zip(v_max, v)]
             buffers["max_exp_avg_sq"] = v_max
             v = v_max
@@ -376,16 +429,16 @@ class RMSprop(Optimizer):
 
     def _check_hyper(self, h: dict) -> dict:
         return {
-            "lr": _number("learning rate", h["lr"]),
-            "alpha": _number("alpha value", h["alpha"]),
-            "eps": _number("epsilon value", h["eps"]),
-            "weight_decay": _number("weight_decay value", h["weight_decay"]),
-            "momentum": _number("momentum value", h["momentum"]),
+            "lr": _rate("learning rate", h["lr"]),
+            "alpha": _rate("alpha value", h["alpha"]),
+            "eps": _rate("epsilon value", h["eps"]),
+            "weight_decay": _rate("weight_decay value", h["weight_decay"]),
+            "momentum": _rate("momentum value", h["momentum"]),
             "centered": bool(h["centered"]),
             "maximize": bool(h["maximize"]),
         }
 
-    def _update(self, datas, grads, h):
+    def _update(self, datas, grads, h, state):
         lr, alpha, eps, wd, momentum = h["lr"], h["alpha"], h["eps"], h["weight_decay"], h["momentum"]
         n = len(datas)
         if h["maximize"]:
@@ -393,18 +446,18 @@ class RMSprop(Optimizer):
         if wd != 0:
             grads = [g + wd * d for g, d in zip(grads, datas)]
         w = 1 - alpha
-        s = self._buffers["square_avg"] or [0.0] * n
+        s = state["square_avg"] or [0.0] * n
         s = [si * alpha + w * g * g for si, g in zip(s, grads)]
         buffers = {"square_avg": s}
         if h["centered"]:
-            a = self._buffers["grad_avg"] or [0.0] * n
+            a = state["grad_avg"] or [0.0] * n
             a = [_lerp(ai, g, w) for ai, g in zip(a, grads)]
             buffers["grad_avg"] = a
             avg = [math.sqrt(si + -1.0 * ai * ai) + eps for si, ai in zip(s, a)]
         else:
             avg = [math.sqrt(si) + eps for si in s]
         if momentum > 0:
-            buf = self._buffers["momentum_buffer"] or [0.0] * n
+            buf = state["momentum_buffer"] or [0.0] * n
             buf = [b * momentum + g / d for b, g, d in zip(buf, grads, avg)]
             buffers["momentum_buffer"] = buf
             return [p - lr * b for p, b in zip(datas, buf)], buffers
@@ -419,7 +472,7 @@ def clip_grad_norm_(params, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False) -> float:
     """Scale all grads by min(1, max_norm / (total_norm + 1e-6)); return the total norm (as PyTorch)."""
     params = [params] if isinstance(params, Value) else list(params)
-    max_norm = _number("max_norm", max_norm)
+    max_norm = validation.non_negative("max_norm", max_norm)
     norm_type = float(norm_type)
     if not params:
         return 0.0

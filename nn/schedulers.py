@@ -1,58 +1,47 @@
 """Learning-rate schedules with torch.optim.lr_scheduler's names and exact sequences.
 
-A scheduler reads and writes `optimizer.lr`. Like PyTorch, construction already applies step 0, and
-each `step()` (call it after `optimizer.step()`) moves one step on. Where PyTorch computes the next lr
-from the current one ("chainable" form) we do too, so the sequences agree to the last bit, not just
-to round-off. Notebook 05 trains with a schedule.
+A scheduler reads and writes each group's lr through `optimizer.param_groups`, as PyTorch's do. Like
+PyTorch, construction already applies step 0, and each `step()` (call it after `optimizer.step()`)
+moves one step on. Where PyTorch computes the next lr from the current one ("chainable" form) we do
+too, so the sequences agree to the last bit, not just to round-off. Notebook 05 trains with one.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from collections import Counter
 from typing import Callable, Iterable
+
+from . import validation
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
            "OneCycleLR", "LambdaLR"]
 
 
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
-    return int(value)
-
-
-def _finite(name: str, value, low: float = -math.inf, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
-    return float(value)
+def _lrs(name: str, values, n: int) -> list[float]:
+    """`values` as a list of `n` learning rates (finite floats >= 0), one per param group."""
+    return [validation.non_negative(f"{name}[{i}]", v)
+            for i, v in enumerate(validation.finite_floats(name, values, n))]
 
 
 class LRScheduler:
-    """Base class: `step()` advances `last_epoch` and writes the new lr into `optimizer.lr`.
+    """Base class: `step()` advances `last_epoch` and writes each group's new lr.
 
-    Subclasses compute the next lr in `_next_lr(lr)` from the current one (and `last_epoch`,
-    `base_lr`); `_settings` names the attributes that `state_dict()` saves.
+    Subclasses compute a group's next lr in `_next_lr(lr, base_lr)` from its current lr (and
+    `last_epoch`); `_settings` names the attributes that `state_dict()` saves.
     """
 
     _settings: tuple = ()
 
     def __init__(self, optimizer) -> None:
-        if not hasattr(optimizer, "lr"):
-            raise TypeError(f"{type(optimizer).__name__} has no `lr` attribute; pass an optimizer "
-                            f"such as nn.optim.SGD")
+        groups = getattr(optimizer, "param_groups", None)
+        if not isinstance(groups, list) or not all(isinstance(g, dict) and "lr" in g for g in groups):
+            raise TypeError(f"{type(optimizer).__name__} has no `param_groups` with an \"lr\"; pass "
+                            f"an optimizer such as nn.optim.SGD")
         self.optimizer = optimizer
-        initial = getattr(optimizer, "initial_lr", None)
-        if initial is None:  # the first scheduler records the starting lr (PyTorch's "initial_lr")
-            initial = optimizer.lr
-            try:
-                optimizer.initial_lr = initial
-            except AttributeError:
-                pass
-        self.base_lr = float(initial)
+        for group in groups:  # the first scheduler records the starting lr (PyTorch's "initial_lr")
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs = [float(group["initial_lr"]) for group in groups]
         self.last_epoch = -1
         self._step_count = 0
         self._is_initial = True
@@ -62,66 +51,70 @@ class LRScheduler:
             self._is_initial = False
 
     @property
-    def base_lrs(self) -> list[float]:
-        """[base_lr], the starting learning rate (a list, as in PyTorch)."""
-        return [self.base_lr]
+    def base_lr(self) -> float:
+        """The first group's starting learning rate."""
+        return self.base_lrs[0]
 
-    def _next_lr(self, lr: float) -> float:
+    def _next_lr(self, lr: float, base_lr: float) -> float:
         raise NotImplementedError
 
     def step(self) -> None:
-        """Advance one step and set `optimizer.lr`; on an error nothing changes."""
+        """Advance one step and set every group's lr; on an error nothing changes."""
+        groups = self.optimizer.param_groups
         self.last_epoch += 1
         try:
-            lr = self._next_lr(self.optimizer.lr)
-            try:
-                self.optimizer.lr = lr
-            except (TypeError, ValueError) as exc:
-                raise type(exc)(f"{type(self).__name__} step {self.last_epoch}: {exc}") from None
+            lrs = [self._next_lr(g["lr"], base) for g, base in zip(groups, self.base_lrs)]
+            lrs = [self._checked(lr) for lr in lrs]
         except BaseException:
             self.last_epoch -= 1
             raise
+        for group, lr in zip(groups, lrs):
+            group["lr"] = lr
         self._step_count += 1
-        self._last_lr = [self.optimizer.lr]
+        self._last_lr = lrs
+
+    def _checked(self, lr) -> float:
+        try:
+            return validation.non_negative("learning rate", lr)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{type(self).__name__} step {self.last_epoch}: {exc}") from None
 
     def get_last_lr(self) -> list[float]:
-        """[the lr set by the last step()] (a list, as in PyTorch)."""
+        """[the lr of each group set by the last step()] (as PyTorch)."""
         return list(self._last_lr)
 
     def state_dict(self) -> dict:
         """A JSON-ready dict of the schedule's position and settings (a lambda is not saved)."""
         state = {"type": type(self).__name__, "last_epoch": self.last_epoch,
-                 "step_count": self._step_count, "base_lr": self.base_lr,
-                 "last_lr": self._last_lr[0]}
+                 "step_count": self._step_count, "base_lrs": list(self.base_lrs),
+                 "last_lr": list(self._last_lr)}
         for name in self._settings:
             value = getattr(self, name)
             state[name] = list(value) if isinstance(value, tuple) else value
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a `state_dict()`; validated first (as PyTorch, this does not touch optimizer.lr)."""
+        """Restore a `state_dict()`; validated first (as PyTorch, this does not touch the lrs)."""
         where = f"{type(self).__name__}.load_state_dict"
-        expected = {"type", "last_epoch", "step_count", "base_lr", "last_lr", *self._settings}
+        expected = {"type", "last_epoch", "step_count", "base_lrs", "last_lr", *self._settings}
         if not isinstance(state_dict, dict) or set(state_dict) != expected:
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
-            raise ValueError(f"{where}: expected keys {sorted(expected)}, got {got}; nothing was changed")
+            raise ValueError(f"{where}: expected keys {sorted(expected)}, got {got}; "
+                             f"nothing was changed")
         if state_dict["type"] != type(self).__name__:
             raise ValueError(f"{where}: this state belongs to a {state_dict['type']!r}; "
                              f"nothing was changed")
-        for key in ("last_epoch", "step_count"):
-            v = state_dict[key]
-            if isinstance(v, bool) or not isinstance(v, int) or v < (-1 if key == "last_epoch" else 0):
-                raise ValueError(f"{where}: {key} must be a whole number, got {v!r}; nothing was changed")
+        n = len(self.base_lrs)
         try:
-            base_lr = _finite("base_lr", state_dict["base_lr"], low=0.0)
-            last_lr = _finite("last_lr", state_dict["last_lr"], low=0.0)
+            last_epoch = validation.integer("last_epoch", state_dict["last_epoch"], minimum=-1)
+            step_count = validation.integer("step_count", state_dict["step_count"], minimum=0)
+            base_lrs = _lrs("base_lrs", state_dict["base_lrs"], n)
+            last_lr = _lrs("last_lr", state_dict["last_lr"], n)
             settings = self._check_settings({k: state_dict[k] for k in self._settings})
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{where}: {exc}; nothing was changed") from None
-        self.last_epoch = state_dict["last_epoch"]
-        self._step_count = state_dict["step_count"]
-        self.base_lr = base_lr
-        self._last_lr = [last_lr]
+        self.last_epoch, self._step_count = last_epoch, step_count
+        self.base_lrs, self._last_lr = base_lrs, last_lr
         for k, v in settings.items():
             setattr(self, k, v)
 
@@ -143,8 +136,8 @@ class LambdaLR(LRScheduler):
         self.lr_lambda = lr_lambda
         super().__init__(optimizer)
 
-    def _next_lr(self, lr: float) -> float:
-        return self.base_lr * self.lr_lambda(self.last_epoch)
+    def _next_lr(self, lr: float, base_lr: float) -> float:
+        return base_lr * self.lr_lambda(self.last_epoch)
 
 
 class StepLR(LRScheduler):
@@ -158,10 +151,10 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
 
     def _check_settings(self, s: dict) -> dict:
-        return {"step_size": _positive_int("step_size", s["step_size"]),
-                "gamma": _finite("gamma", s["gamma"])}
+        return {"step_size": validation.positive_int("step_size", s["step_size"]),
+                "gamma": validation.real("gamma", s["gamma"])}
 
-    def _next_lr(self, lr: float) -> float:
+    def _next_lr(self, lr: float, base_lr: float) -> float:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return lr
         return lr * self.gamma
@@ -181,14 +174,12 @@ class MultiStepLR(LRScheduler):
         try:
             milestones = list(s["milestones"])
         except TypeError:
-            raise ValueError(f"milestones must be a list of step numbers, "
-                             f"got {s['milestones']!r}") from None
-        for m in milestones:
-            if isinstance(m, bool) or not isinstance(m, numbers.Integral):
-                raise ValueError(f"milestones must be whole numbers, got {m!r}")
-        return {"milestones": sorted(int(m) for m in milestones), "gamma": _finite("gamma", s["gamma"])}
+            raise TypeError(f"milestones must be a list of step numbers, "
+                            f"got {s['milestones']!r:.40}") from None
+        milestones = [validation.integer("each of milestones", m) for m in milestones]
+        return {"milestones": sorted(milestones), "gamma": validation.real("gamma", s["gamma"])}
 
-    def _next_lr(self, lr: float) -> float:
+    def _next_lr(self, lr: float, base_lr: float) -> float:
         count = Counter(self.milestones)[self.last_epoch]
         return lr if count == 0 else lr * self.gamma ** count
 
@@ -203,9 +194,9 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer)
 
     def _check_settings(self, s: dict) -> dict:
-        return {"gamma": _finite("gamma", s["gamma"])}
+        return {"gamma": validation.real("gamma", s["gamma"])}
 
-    def _next_lr(self, lr: float) -> float:
+    def _next_lr(self, lr: float, base_lr: float) -> float:
         return lr if self._is_initial else lr * self.gamma
 
 
@@ -224,15 +215,15 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer)
 
     def _check_settings(self, s: dict) -> dict:
-        return {"T_max": _positive_int("T_max", s["T_max"]),
-                "eta_min": _finite("eta_min", s["eta_min"], low=0.0)}
+        return {"T_max": validation.positive_int("T_max", s["T_max"]),
+                "eta_min": validation.non_negative("eta_min", s["eta_min"])}
 
-    def _next_lr(self, lr: float) -> float:
+    def _next_lr(self, lr: float, base_lr: float) -> float:
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return lr
         if (t - 1 - T) % (2 * T) == 0:
-            return lr + (self.base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
+            return lr + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
         return ((1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
                 * (lr - eta_min) + eta_min)
 
@@ -250,17 +241,17 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer)
 
     def _check_settings(self, s: dict) -> dict:
-        start = _finite("start_factor", s["start_factor"])
-        end = _finite("end_factor", s["end_factor"])
+        start = validation.real("start_factor", s["start_factor"])
+        end = validation.real("end_factor", s["end_factor"])
         if start > 1.0 or start <= 0:
             raise ValueError("Starting multiplicative factor expected to be greater than 0 and less "
                              "or equal to 1.")
         if end > 1.0 or end < 0:
             raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
         return {"start_factor": start, "end_factor": end,
-                "total_iters": _positive_int("total_iters", s["total_iters"])}
+                "total_iters": validation.positive_int("total_iters", s["total_iters"])}
 
-    def _next_lr(self, lr: float) -> float:
+    def _next_lr(self, lr: float, base_lr: float) -> float:
         t, start, end = self.last_epoch, self.start_factor, self.end_factor
         if t == 0:
             return lr * start
@@ -272,7 +263,7 @@ class LinearLR(LRScheduler):
 class OneCycleLR(LRScheduler):
     """The 1cycle policy: warm up from max_lr/div_factor to max_lr, then anneal to a tiny lr.
 
-    As PyTorch, `cycle_momentum=True` (the default) also cycles the optimizer's `momentum` (SGD,
+    As PyTorch, `cycle_momentum=True` (the default) also cycles each group's `momentum` (SGD,
     RMSprop) or beta1 (Adam) inversely, from `max_momentum` to `base_momentum` and back; pass
     `cycle_momentum=False` to change only the lr. `step()` past `total_steps` raises.
     """
@@ -291,16 +282,16 @@ class OneCycleLR(LRScheduler):
             anneal_strategy=anneal_strategy, div_factor=div_factor, final_div_factor=final_div_factor,
             three_phase=three_phase, cycle_momentum=cycle_momentum, base_momentum=base_momentum,
             max_momentum=max_momentum))
-        if settings["cycle_momentum"]:
-            if not hasattr(optimizer, "momentum") and not hasattr(optimizer, "betas"):
-                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
-                                 "option enabled (or pass cycle_momentum=False)")
+        groups = getattr(optimizer, "param_groups", [])
+        if settings["cycle_momentum"] and not all("momentum" in g or "betas" in g for g in groups):
+            raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
+                             "option enabled (or pass cycle_momentum=False)")
         for k, v in settings.items():
             setattr(self, k, v)
-        if hasattr(optimizer, "lr"):
-            optimizer.initial_lr = self.initial_lr  # PyTorch overwrites group["initial_lr"] here
+        for group in groups:
+            group["initial_lr"] = self.initial_lr  # PyTorch overwrites group["initial_lr"] here
         if self.cycle_momentum:
-            self._set_momentum(optimizer, self.max_momentum)
+            self._set_momentum(groups, self.max_momentum)
         super().__init__(optimizer)
 
     @property
@@ -313,20 +304,19 @@ class OneCycleLR(LRScheduler):
 
     def _check_settings(self, s: dict) -> dict:
         out = dict(s)
-        out["max_lr"] = _finite("max_lr", s["max_lr"], low=0.0)
-        out["total_steps"] = _positive_int("total_steps", s["total_steps"])
-        out["pct_start"] = _finite("pct_start", s["pct_start"], 0.0, 1.0)
-        if s["anneal_strategy"] not in ("cos", "linear"):
-            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got "
-                             f"{s['anneal_strategy']!r}")
-        out["div_factor"] = _finite("div_factor", s["div_factor"])
-        out["final_div_factor"] = _finite("final_div_factor", s["final_div_factor"])
+        out["max_lr"] = validation.non_negative("max_lr", s["max_lr"])
+        out["total_steps"] = validation.positive_int("total_steps", s["total_steps"])
+        out["pct_start"] = validation.real("pct_start", s["pct_start"], low=0.0, high=1.0)
+        out["anneal_strategy"] = validation.one_of("anneal_strategy", s["anneal_strategy"],
+                                                   ("cos", "linear"))
+        out["div_factor"] = validation.real("div_factor", s["div_factor"])
+        out["final_div_factor"] = validation.real("final_div_factor", s["final_div_factor"])
         if out["div_factor"] == 0 or out["final_div_factor"] == 0:
             raise ValueError("div_factor and final_div_factor must be nonzero")
         out["three_phase"] = bool(s["three_phase"])
         out["cycle_momentum"] = bool(s["cycle_momentum"])
-        out["base_momentum"] = _finite("base_momentum", s["base_momentum"])
-        out["max_momentum"] = _finite("max_momentum", s["max_momentum"])
+        out["base_momentum"] = validation.real("base_momentum", s["base_momentum"])
+        out["max_momentum"] = validation.real("max_momentum", s["max_momentum"])
         return out
 
     def _phases(self) -> list:
@@ -345,39 +335,35 @@ class OneCycleLR(LRScheduler):
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def _next_lr(self, lr: float) -> float:
+    def _position(self) -> tuple:
+        """(the current phase, how far into it) for `last_epoch`."""
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is "
                              f"{self.total_steps}")
         phases = self._phases()
         start_step = 0.0
-        for i, (end_step, lr_a, lr_b, m_a, m_b) in enumerate(phases):
-            if step <= end_step or i == len(phases) - 1:
-                pct = (step - start_step) / (end_step - start_step)
-                if self.cycle_momentum:
-                    self._set_momentum(self.optimizer, self._anneal(m_a, m_b, pct))
-                return self._anneal(lr_a, lr_b, pct)
-            start_step = end_step
+        for i, phase in enumerate(phases):
+            if step <= phase[0] or i == len(phases) - 1:
+                return phase, (step - start_step) / (phase[0] - start_step)
+            start_step = phase[0]
         raise AssertionError("unreachable")
+
+    def _next_lr(self, lr: float, base_lr: float) -> float:
+        (_, lr_a, lr_b, _, _), pct = self._position()
+        return self._anneal(lr_a, lr_b, pct)
 
     def step(self) -> None:
         """Advance one step: set the lr (and the momentum, if cycled); on an error nothing changes."""
-        opt = self.optimizer
-        saved = getattr(opt, "betas", None), getattr(opt, "momentum", None)
-        try:
-            super().step()
-        except BaseException:
-            if self.cycle_momentum and not self._is_initial:
-                if hasattr(opt, "betas"):
-                    opt.betas = saved[0]
-                else:
-                    opt.momentum = saved[1]
-            raise
+        super().step()
+        if self.cycle_momentum:
+            (_, _, _, m_a, m_b), pct = self._position()
+            self._set_momentum(self.optimizer.param_groups, self._anneal(m_a, m_b, pct))
 
     @staticmethod
-    def _set_momentum(optimizer, momentum: float) -> None:
-        if hasattr(optimizer, "betas"):
-            optimizer.betas = (momentum, *tuple(optimizer.betas)[1:])
-        else:
-            optimizer.momentum = momentum
+    def _set_momentum(groups: list, momentum: float) -> None:
+        for group in groups:
+            if "betas" in group:
+                group["betas"] = (momentum, *tuple(group["betas"])[1:])
+            else:
+                group["momentum"] = momentum

@@ -15,6 +15,37 @@ def _shown(value) -> str:
     return f"{value!r:.60}"
 
 
+# --- checks added for module.py, layers.py, optim.py, schedulers.py, serialization.py ------------
+
+
+def boolean(name: str, value) -> bool:
+    """`value` if it is a bool (numpy bools too), else a TypeError."""
+    if type(value).__name__ not in ("bool", "bool_"):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {_shown(value)}")
+    return bool(value)
+
+
+def finite_floats(name: str, values, length: int | None = None) -> list[float]:
+    """`values` (a list or tuple of finite real numbers, `length` of them if given) as floats."""
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list of numbers, got {type(values).__name__} "
+                        f"{_shown(values)}")
+    if length is not None and len(values) != length:
+        raise ValueError(f"{name} must hold {length} numbers, got {len(values)}")
+    return [real(f"{name}[{i}]", v) for i, v in enumerate(values)]
+
+
+def mapping(name: str, value, *, keys: Iterable[str] | None = None) -> dict:
+    """`value` if it is a dict (with exactly `keys`, if given), else a TypeError / ValueError."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict, got {type(value).__name__} {_shown(value)}")
+    if keys is not None and set(value) != set(keys):
+        raise ValueError(f"{name} must have exactly the keys {sorted(keys)}, "
+                         f"got {sorted(map(str, value))}")
+    return value
+
+
+
 def integer(name: str, value, *, minimum: int | None = None) -> int:
     """`value` as an int (numpy integers too; not bool or float), at least `minimum` if given."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

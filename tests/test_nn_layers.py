@@ -70,14 +70,14 @@ def test_neuron_seed_and_rng_are_reproducible():
         nn.Neuron(4, seed=1, rng=random.Random(1))
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"nin": 0}, "positive whole number"),
-    ({"nin": 2.5}, "positive whole number"),
-    ({"nin": 2, "activation": "gelu"}, "unknown activation"),
-    ({"nin": 2, "init": "xavier"}, "unknown init"),
+@pytest.mark.parametrize("kwargs,error,match", [
+    ({"nin": 0}, ValueError, "nin must be at least 1"),
+    ({"nin": 2.5}, TypeError, "nin must be a whole number"),
+    ({"nin": 2, "activation": "gelu"}, ValueError, "activation must be one of"),
+    ({"nin": 2, "init": "xavier"}, ValueError, "init must be one of"),
 ])
-def test_neuron_bad_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_neuron_bad_arguments_raise(kwargs, error, match):
+    with pytest.raises(error, match=match):
         nn.Neuron(**kwargs)
 
 
@@ -143,9 +143,10 @@ def test_mlp_same_seed_same_model():
     assert a.state_dict() != nn.MLP(3, [5, 2], seed=43).state_dict()
 
 
-@pytest.mark.parametrize("nouts", [[], 4, "16", [4, 0], None])
-def test_mlp_bad_nouts_raise(nouts):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("nouts,error", [([], ValueError), (4, TypeError), ("16", TypeError),
+                                         ([4, 0], ValueError), (None, TypeError), ([4, 2.0], TypeError)])
+def test_mlp_bad_nouts_raise(nouts, error):
+    with pytest.raises(error, match="nouts"):
         nn.MLP(2, nouts)
 
 

@@ -10,14 +10,14 @@ from autograd_core import Value
 
 
 class Affine(nn.Module):
-    """A custom module: a Value, a list of Values, a dict of Values, a submodule, a private cache."""
+    """A custom module: a Parameter, a list and a dict of them, a submodule, a private cache."""
 
     def __init__(self):
-        self.scale = Value(2.0)
-        self.shifts = [Value(0.5), Value(-0.5)]
-        self.extra = {"a": Value(1.0)}
+        self.scale = nn.Parameter(2.0)
+        self.shifts = [nn.Parameter(0.5), nn.Parameter(-0.5)]
+        self.extra = {"a": nn.Parameter(1.0)}
         self.inner = nn.Linear(2, 1, seed=0)
-        self._cache = [Value(99.0)]  # private: not a parameter
+        self._cache = [nn.Parameter(99.0)]  # private: not a parameter
 
     def forward(self, x):
         return self.inner([self.scale * x[0] + self.shifts[0], x[1] + self.shifts[1]])[0]
@@ -30,7 +30,7 @@ def snapshot(model):
 # --- finding parameters ----------------------------------------------------------------------------
 
 
-def test_module_named_parameters_walks_values_lists_dicts_and_submodules():
+def test_module_named_parameters_walks_parameters_lists_dicts_and_submodules():
     names = [n for n, _ in Affine().named_parameters()]
     assert names == ["scale", "shifts.0", "shifts.1", "extra.a", "inner.weight.0.0",
                      "inner.weight.0.1", "inner.bias.0"], names
@@ -228,7 +228,7 @@ def test_module_load_corrupted_number_fails_checksum_and_changes_nothing(tmp_pat
     lambda p: p.write_text(""),
     lambda p: p.write_text("[1, 2, 3]"),
     lambda p: p.write_text('{"format": "something else"}'),
-    lambda p: p.write_text(p.read_text().replace('"version": 1', '"version": 99')),
+    lambda p: p.write_text(p.read_text().replace('"version": 2', '"version": 99')),
     lambda p: p.write_text(p.read_text().replace("0.", "NaN", 1)),
 ], ids=["binary", "empty", "list", "wrong-format", "wrong-version", "nan"])
 def test_module_load_damaged_file_raises_clear_error_and_changes_nothing(tmp_path, damage):
@@ -311,3 +311,87 @@ def test_forward_hook_return_value_replaces_output():
     with model.register_forward_hook(lambda m, args, out: 42.0):
         assert model([1.0, 2.0]) == 42.0
     assert model([1.0, 2.0]) != 42.0
+
+
+# --- declared parameters ---------------------------------------------------------------------------
+
+
+class Scale(nn.Module):
+    """A module whose forward stores what it computed, as users do for inspection."""
+
+    def __init__(self):
+        self.w = nn.Parameter(2.0)
+
+    def forward(self, x):
+        self.out = self.w * x
+        self.outs = [self.out]
+        return self.out
+
+
+def test_module_value_stored_by_forward_is_not_a_parameter():
+    m = Scale()
+    before = list(m.state_dict())
+    m(3.0)
+    after = list(m.state_dict())
+    assert before == after == ["w"], f"state_dict keys before/after forward: {before} / {after}"
+
+
+def test_module_state_dict_after_forward_loads_into_a_fresh_copy():
+    m = Scale()
+    m(3.0)
+    fresh = Scale()
+    fresh.load_state_dict(m.state_dict())
+    assert fresh.w.data == 2.0
+
+
+def test_module_plain_value_attribute_is_not_a_parameter():
+    m = nn.Module()
+    m.constant = Value(1.0)
+    m.weight = nn.Parameter(2.0)
+    assert [n for n, _ in m.named_parameters()] == ["weight"]
+
+
+def test_parameter_is_a_value_with_no_extra_storage():
+    p = nn.Parameter(1.5, label="w")
+    assert isinstance(p, Value) and p.data == 1.5 and p.label == "w"
+    assert nn.Parameter.__slots__ == () and not hasattr(p, "__dict__")
+    assert repr(p).startswith("Parameter(data=1.5")
+    assert type(p * 2.0) is Value, "results of ops are plain Values, not Parameters"
+
+
+def test_module_list_filled_after_assignment_is_found():
+    m = nn.Module()
+    m.blocks = []
+    m.blocks.append(nn.Linear(2, 1, seed=0))
+    m.scales = []
+    m.scales.append(nn.Parameter(3.0))
+    assert [n for n, _ in m.named_parameters()] == ["blocks.0.weight.0.0", "blocks.0.weight.0.1",
+                                                      "blocks.0.bias.0", "scales.0"]
+
+
+def test_module_reassigned_or_deleted_attribute_is_no_longer_a_parameter():
+    m = nn.Module()
+    m.a, m.b = nn.Parameter(1.0), nn.Parameter(2.0)
+    m.a = None
+    del m.b
+    assert m.named_parameters() == []
+
+
+def test_module_parameter_order_follows_first_assignment():
+    m = nn.Module()
+    m.first, m.second = nn.Parameter(1.0), nn.Parameter(2.0)
+    m.first = nn.Parameter(3.0)  # re-assigned: keeps its place, as in vars()
+    assert [(n, p.data) for n, p in m.named_parameters()] == [("first", 3.0), ("second", 2.0)]
+
+
+def test_module_builtin_layers_declare_parameters():
+    m = nn.MLP(2, [3, 1], seed=0)
+    assert all(type(p) is nn.Parameter for p in m.parameters())
+    assert all(type(p) is nn.Parameter for p in nn.Linear(2, 2, seed=0).parameters())
+
+
+def test_module_v1_checkpoint_keys_are_unchanged(tmp_path):
+    import pathlib
+    fixture = pathlib.Path(__file__).parent / "fixtures" / "mlp_v1.json"
+    saved = json.loads(fixture.read_text())["state"]
+    assert list(nn.MLP(2, [3, 1], activation="tanh").state_dict()) == list(saved)

@@ -175,10 +175,9 @@ def test_optimizer_nonfinite_grad_raises_and_changes_nothing(cls, kwargs, bad):
 def test_optimizer_lr_made_invalid_behind_its_back_fails_the_step(cls, kwargs):
     params, opt = _trained(cls, **kwargs)
     before = ([p.data for p in params], json.dumps(opt.state_dict()))
-    opt._lr = float("nan")
+    opt.param_groups[0]["lr"] = float("nan")
     with pytest.raises(ValueError, match="learning rate"):
         opt.step()
-    opt._lr = 1e-3
     assert [p.data for p in params] == before[0]
 
 
@@ -209,7 +208,9 @@ def test_optimizer_zero_grad():
 def test_optimizer_state_lives_in_the_optimizer():
     params, opt = _trained(Adam)
     state = opt.state_dict()
-    assert state["steps"] == 3 and len(state["buffers"]["exp_avg"]) == len(params)
+    assert state["steps"] == 3 and len(state["state"]) == len(params)
+    assert state["state"]["0"]["step"] == 3 and set(state["state"]["0"]) == {"step", "exp_avg",
+                                                                               "exp_avg_sq"}
     assert not any(hasattr(p, "__dict__") for p in params)
 
 
@@ -232,27 +233,126 @@ def test_optimizer_state_dict_round_trip_through_json_resumes_exactly(cls, kwarg
     assert [p.data for p in resumed] == [p.data for p in straight]
 
 
-@pytest.mark.parametrize("damage,match", [
-    (lambda s: s.update(type="SGD"), "belongs to"),
-    (lambda s: s["buffers"].update(exp_avg=[0.0]), "list of 4"),
-    (lambda s: s["buffers"]["exp_avg_sq"].__setitem__(0, float("nan")), "finite"),
-    (lambda s: s["hyperparameters"].update(lr=-1.0), "learning rate"),
-    (lambda s: s["hyperparameters"].pop("eps"), "hyperparameters"),
-    (lambda s: s.update(steps=-2), "steps"),
-    (lambda s: s.pop("buffers"), "keys"),
+@pytest.mark.parametrize("damage,error,match", [
+    (lambda s: s.update(type="SGD"), ValueError, "belongs to"),
+    (lambda s: s["state"].pop("2"), ValueError, "same keys, or none"),
+    (lambda s: s["state"]["1"].__setitem__("exp_avg_sq", float("nan")), ValueError, "finite"),
+    (lambda s: s["state"]["1"].__setitem__("exp_avg", "0.1"), TypeError, "exp_avg"),
+    (lambda s: s["state"]["1"].__setitem__("step", 2), ValueError, "same step"),
+    (lambda s: s["param_groups"][0].update(lr=-1.0), ValueError, "learning rate"),
+    (lambda s: s["param_groups"][0].pop("eps"), ValueError, "eps"),
+    (lambda s: s["param_groups"][0]["params"].pop(), ValueError, "4 parameter indices"),
+    (lambda s: s["param_groups"].append(s["param_groups"][0]), ValueError, "1 group"),
+    (lambda s: s.update(steps=-2), ValueError, "steps"),
+    (lambda s: s.pop("state"), ValueError, "keys"),
 ])
-def test_optimizer_bad_state_dict_raises_and_changes_nothing(damage, match):
+def test_optimizer_bad_state_dict_raises_and_changes_nothing(damage, error, match):
     params, opt = _trained(Adam, amsgrad=True)
     before = json.dumps(opt.state_dict())
     state = json.loads(before)
     damage(state)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         opt.load_state_dict(state)
     assert json.dumps(opt.state_dict()) == before
 
 
 def test_optimizer_repr():
     assert repr(SGD([Value(1.0)], lr=0.1)).startswith("SGD(1 parameters, lr=0.1, momentum=0.0")
+
+
+# --- param_groups (PyTorch's shape) ---------------------------------------------------------------
+
+
+def test_optimizer_param_groups_hold_params_and_settings():
+    params = [Value(1.0), Value(2.0)]
+    opt = SGD(params, lr=0.1, momentum=0.9)
+    assert len(opt.param_groups) == 1
+    group = opt.param_groups[0]
+    assert group["params"] == params and group["lr"] == 0.1 and group["momentum"] == 0.9
+    assert set(group) == {"params", "lr", "momentum", "dampening", "weight_decay", "nesterov",
+                          "maximize"}, sorted(group)
+
+
+def test_optimizer_setting_group_lr_changes_the_next_step():
+    params = [Value(1.0)]
+    opt = SGD(params, lr=0.1)
+    for group in opt.param_groups:
+        group["lr"] = 0.5
+    params[0].grad = 2.0
+    opt.step()
+    assert params[0].data == 1.0 - 0.5 * 2.0, f"expected 0.0, got {params[0].data}"
+    assert opt.lr == 0.5
+
+
+def test_optimizer_groups_with_their_own_settings_match_torch():
+    torch = pytest.importorskip("torch")
+    groups = lambda p: [{"params": p[:2]}, {"params": p[2:], "lr": 0.01, "betas": (0.8, 0.9)}]
+    ours = [Value(v) for v in START]
+    opt = Adam(groups(ours), lr=0.05)
+    theirs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in START]
+    t_opt = torch.optim.Adam(groups(theirs), lr=0.05)
+    for _ in range(20):
+        opt.zero_grad(), t_opt.zero_grad()
+        objective(ours).backward(), objective(theirs).backward()
+        opt.step(), t_opt.step()
+    got, want = [p.data for p in ours], [p.item() for p in theirs]
+    assert all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(got, want)), (got, want)
+
+
+def test_optimizer_add_param_group_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours = [Value(v) for v in START]
+    theirs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in START]
+    opt, t_opt = Adam(ours[:2], lr=0.05), torch.optim.Adam(theirs[:2], lr=0.05)
+    for step in range(12):
+        if step == 5:  # a group added later starts its own step count (bias correction)
+            opt.add_param_group({"params": ours[2:], "lr": 0.02})
+            t_opt.add_param_group({"params": theirs[2:], "lr": 0.02})
+        opt.zero_grad(), t_opt.zero_grad()
+        objective(ours).backward(), objective(theirs).backward()
+        opt.step(), t_opt.step()
+    got, want = [p.data for p in ours], [p.item() for p in theirs]
+    assert all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(got, want)), (got, want)
+
+
+def test_optimizer_add_param_group_refuses_a_parameter_already_there():
+    params = [Value(1.0), Value(2.0)]
+    opt = SGD(params, lr=0.1)
+    with pytest.raises(ValueError, match="more than once"):
+        opt.add_param_group({"params": [params[1]]})
+    assert len(opt.param_groups) == 1
+
+
+def test_optimizer_state_dict_has_torchs_shape():
+    params, opt = _trained(SGD, lr=0.01, momentum=0.9)
+    state = opt.state_dict()
+    assert set(state) == {"type", "steps", "state", "param_groups"}
+    assert state["param_groups"][0]["params"] == [0, 1, 2, 3]
+    assert set(state["state"]["0"]) == {"step", "momentum_buffer"}
+
+
+@pytest.mark.parametrize("cls,kwargs", OPTIMIZERS, ids=lambda x: getattr(x, "__name__", ""))
+def test_optimizer_5_steps_saved_and_5_resumed_equal_10_straight(cls, kwargs):
+    def run(params, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            objective(params).backward()
+            opt.step()
+
+    def groups(params):
+        return [{"params": params[:1]}, {"params": params[1:], "lr": 0.003}]
+
+    straight = [Value(v) for v in START]
+    run(straight, cls(groups(straight), **kwargs), 10)
+    first_params = [Value(v) for v in START]
+    first = cls(groups(first_params), **kwargs)
+    run(first_params, first, 5)
+    text = json.dumps(first.state_dict())
+    resumed = [Value(p.data) for p in first_params]
+    fresh = cls(groups(resumed), **kwargs)
+    fresh.load_state_dict(json.loads(text))
+    run(resumed, fresh, 5)
+    assert [p.data for p in resumed] == [p.data for p in straight]
 
 
 # --- clip_grad_norm_ -------------------------------------------------------------------------------

@@ -205,7 +205,8 @@ def test_lambda_scheduler_state_dict_round_trip():
     (lambda s: s.update(type="StepLR"), "belongs to"),
     (lambda s: s.update(T_max=0), "T_max"),
     (lambda s: s.update(last_epoch="3"), "last_epoch"),
-    (lambda s: s.update(base_lr=float("nan")), "base_lr"),
+    (lambda s: s.update(base_lrs=[float("nan")]), "base_lrs"),
+    (lambda s: s.update(base_lrs=[0.1, 0.1]), "base_lrs must hold 1"),
     (lambda s: s.pop("eta_min"), "expected keys"),
 ])
 def test_scheduler_bad_state_dict_raises_and_changes_nothing(damage, match):
@@ -221,7 +222,7 @@ def test_scheduler_bad_state_dict_raises_and_changes_nothing(damage, match):
 
 @pytest.mark.parametrize("make,error,match", [
     (lambda o: S.StepLR(o, step_size=0), ValueError, "step_size"),
-    (lambda o: S.MultiStepLR(o, milestones=[1.5]), ValueError, "milestones"),
+    (lambda o: S.MultiStepLR(o, milestones=[1.5]), TypeError, "milestones"),
     (lambda o: S.CosineAnnealingLR(o, T_max=0), ValueError, "T_max"),
     (lambda o: S.LinearLR(o, start_factor=0.0), ValueError, "Starting multiplicative factor"),
     (lambda o: S.LinearLR(o, end_factor=1.5), ValueError, "Ending multiplicative factor"),
@@ -229,7 +230,7 @@ def test_scheduler_bad_state_dict_raises_and_changes_nothing(damage, match):
     (lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=10, anneal_strategy="exp"), ValueError,
      "anneal_strategy"),
     (lambda o: S.LambdaLR(o, 0.5), TypeError, "lr_lambda"),
-    (lambda o: S.StepLR(object(), step_size=1), TypeError, "no `lr`"),
+    (lambda o: S.StepLR(object(), step_size=1), TypeError, "no `param_groups`"),
 ])
 def test_scheduler_bad_arguments_raise(make, error, match):
     with pytest.raises(error, match=match):
@@ -238,3 +239,44 @@ def test_scheduler_bad_arguments_raise(make, error, match):
 
 def test_schedulers_reachable_from_nn():
     assert nn.schedulers.StepLR is S.StepLR
+
+
+# --- through param_groups ---------------------------------------------------------------------------
+
+
+def test_scheduler_writes_the_lr_of_every_param_group():
+    opt = SGD([{"params": [Value(1.0)]}, {"params": [Value(2.0)], "lr": 0.5}], lr=0.1)
+    sched = S.StepLR(opt, step_size=1, gamma=0.5)
+    sched.step()
+    got = [g["lr"] for g in opt.param_groups]
+    assert got == [0.05, 0.25], f"expected [0.05, 0.25], got {got}"
+    assert sched.base_lrs == [0.1, 0.5] and sched.get_last_lr() == got
+
+
+def test_scheduler_follows_an_lr_set_in_the_group_like_torch():
+    torch = pytest.importorskip("torch")
+    opt = SGD([Value(1.0)], lr=0.1)
+    t_opt = torch.optim.SGD([torch.zeros((), dtype=torch.float64, requires_grad=True)], lr=0.1)
+    sched, t_sched = S.ExponentialLR(opt, gamma=0.9), torch.optim.lr_scheduler.ExponentialLR(t_opt, 0.9)
+    for k in range(6):
+        if k == 3:
+            opt.param_groups[0]["lr"] = t_opt.param_groups[0]["lr"] = 0.7
+        opt.step(), t_opt.step(), sched.step(), t_sched.step()
+        assert opt.param_groups[0]["lr"] == t_opt.param_groups[0]["lr"], k
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] in ("CosineAnnealingLR", "OneCycleLR")],
+                         ids=_id)
+def test_scheduler_two_groups_match_torch(case):
+    torch = pytest.importorskip("torch")
+    name, kwargs = case
+    opt = Adam([{"params": [Value(1.0)]}, {"params": [Value(2.0)], "lr": 0.03}], lr=0.1)
+    t_params = [torch.zeros((), dtype=torch.float64, requires_grad=True) for _ in range(2)]
+    t_opt = torch.optim.Adam([{"params": t_params[:1]}, {"params": t_params[1:], "lr": 0.03}], lr=0.1)
+    sched = getattr(S, name)(opt, **kwargs)
+    t_sched = getattr(torch.optim.lr_scheduler, name)(t_opt, **kwargs)
+    for k in range(40):
+        opt.step(), t_opt.step(), sched.step(), t_sched.step()
+        for g, t in zip(opt.param_groups, t_opt.param_groups):
+            assert math.isclose(g["lr"], t["lr"], rel_tol=1e-12), (k, g["lr"], t["lr"])
+            assert math.isclose(g["betas"][0], t["betas"][0], rel_tol=1e-12), (k, g["betas"], t["betas"])
