@@ -3,16 +3,22 @@
 Each source file is a list of cells, each opened by a marker line:
     === md ===        a Markdown cell
     === code ===      a code cell
-    === solution ===  a code cell whose source is hidden until clicked (an exercise's solution)
-Everything up to the first marker is a comment for whoever edits the file and is dropped.
+    === solution ===  a code cell whose source is collapsed in Jupyter (older notebooks' exercise
+                      solutions; static renders show them, so new notebooks use notebooks/solutions/)
+Everything up to the first marker is a comment for whoever edits the file and is dropped. Names sort
+in reading order: NN_name, then NNb_name for a notebook inserted after NN (02b after 02).
+Exercise solutions are not in the notebooks (static renders would show them): they live in
+notebooks/solutions/nNN.py, and each exercise's check uses them while the student's answer is blank.
 
     python notebooks/build.py            # build and execute every notebook
     python notebooks/build.py 03 05      # only the notebooks whose names start with 03 or 05
+                                         # (02 also builds 02b; 02_ only 02)
     python notebooks/build.py --no-execute
 
 The notebooks are executed with nbclient in notebooks/ (as `pytest --nbmake` does) and written with
-their outputs; the outputs are deterministic (seeded, no timings), so a rebuild changes nothing unless
-a source or the library changed.
+their outputs. The outputs are deterministic (seeded) except for printed timings: a cell that measures
+time prints it and draws it, and asserts nothing about it, so a rebuild changes only those numbers
+unless a source or the library changed.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from nbclient import NotebookClient
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "src"
 MARKER = re.compile(r"^=== (md|code|solution) ===$")
+PATTERN = "[0-9][0-9]*_*"   # 01_name, 02b_name, ...
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 MAX_BYTES = 1_000_000
 
@@ -96,6 +103,7 @@ def scrub(nb: nbformat.NotebookNode) -> None:
 
 
 def build(source: Path, execute: bool = True) -> Path:
+    """Write notebooks/<stem>.ipynb from its source, executed unless execute=False."""
     nb = make_notebook(parse(source.read_text(encoding="utf-8")))
     target = HERE / f"{source.stem}.ipynb"
     if execute:
@@ -114,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-execute", action="store_true", help="write the notebooks without outputs")
     args = parser.parse_args(argv)
     os.environ.pop("MPLBACKEND", None)  # the notebooks choose `%matplotlib inline` themselves
-    sources = sorted(SOURCES.glob("[0-9][0-9]*_*.txt"))  # 05b_... sits between 05 and 06
+    sources = sorted(SOURCES.glob(f"{PATTERN}.txt"))  # 05b_... sits between 05 and 06
     if args.only:
         sources = [s for s in sources if s.stem.startswith(tuple(args.only))]
     if not sources:

@@ -1,14 +1,18 @@
-"""The committed notebooks show what they claim: executed, no errors, every printed check a ✓,
-graphs drawn as SVG and training shown as PNG plots, small, deterministic, and built from notebooks/src.
+"""The committed notebooks show what they claim: executed, no errors, every printed check a ✓ with
+its numbers, graphs drawn as SVG and training shown as PNG plots (all with alt text), code that fits
+an 800 px column, exercises that check themselves, small, and built from notebooks/src.
 
 This reads the executed notebooks as committed; `pytest --nbmake notebooks/` runs them afresh.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import io
 import os
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -16,15 +20,42 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]*_*.ipynb"))  # 01..08, and 05b between 05 and 06
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]*_*.ipynb"))   # 01_name, 02b_name, ...
 GRAPH_NOTEBOOKS = ("01", "02", "04")                 # must draw computation graphs (SVG)
 PLOT_NOTEBOOKS = ("04", "05", "06", "07", "08")      # must show matplotlib plots (PNG)
 MAX_BYTES = 1_000_000
-MAX_SVG_WIDTH_PT = 760   # about 1000 px: wider graphs are cut off or scroll in a notebook column
-MAX_CODE_LINES = 10
-MAX_LINE_LENGTH = 110    # longer lines are cut off (or scroll) in a notebook column
+MAX_SVG_WIDTH_PT = 840   # about 1120 px: course.show scales wider images down to the column, and
+                         # past this the text gets too small to read at 800 px
+MAX_SVG_HEIGHT_PT = 560  # about 750 px: a taller graph does not fit a screen
+MAX_CODE_LINES = 12     # about 10 lines, and room for a call wrapped to fit 88 characters
+MAX_LINE_LENGTH = 88     # longer lines scroll in a notebook column at 800 px
+IMG = re.compile(r'<img src="data:(image/[a-z+]+);base64,([A-Za-z0-9+/=]+)"([^>]*)>')
 
 ids = [path.stem for path in NOTEBOOKS]
+
+# Rules of issue 13 that a notebook does not follow yet, with who converts it. Each is an xfail with
+# strict=True: the test fails as soon as the notebook follows the rule, so the entry gets removed.
+NOT_YET = {
+    "checks_show_numbers": {"05b": "diagnostics: bool checks print no number"},
+    "alt_text": {"05b": "diagnostics: figures shown without course.show(fig, alt)"},
+    "cell_grammar": {"05b": "diagnostics: lines over 88 characters"},
+    "exercises_check_themselves": {
+        "05b": "diagnostics: hidden solution cells, not notebooks/solutions/n05b.py",
+        "09": "compile: hidden solution cells, not notebooks/solutions/n09.py"},
+    "no_solution_code": {"05b": "diagnostics: hidden solution cells",
+                         "09": "compile: hidden solution cells"},
+}
+
+
+def for_rule(rule: str) -> list:
+    """The notebooks as pytest params, those in NOT_YET[rule] marked as expected to fail."""
+    pending = NOT_YET.get(rule, {})
+    params = []
+    for path in NOTEBOOKS:
+        who = pending.get(path.name.split("_")[0])
+        marks = [pytest.mark.xfail(strict=True, reason=f"issue 13, not yet: {who}")] if who else []
+        params.append(pytest.param(path, id=path.stem, marks=marks))
+    return params
 
 
 def load(path: Path):
@@ -47,13 +78,30 @@ def output_text(nb) -> str:
     return "\n".join(parts)
 
 
-def mime_types(nb) -> set:
-    return {mime for out in outputs(nb) for mime in out.get("data", {})}
+def images(nb) -> list[tuple[str, bytes, str]]:
+    """(mime, data, the rest of the <img> tag) for every image shown through course.show."""
+    found = []
+    for out in outputs(nb):
+        for match in IMG.finditer(out.get("data", {}).get("text/html", "")):
+            found.append((match.group(1), base64.b64decode(match.group(2)), match.group(3)))
+    return found
 
 
-def test_notebooks_the_curriculum_has_all_eight():
+def code_cells(nb) -> list:
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def exercise_cells(nb) -> list:
+    """The code cells after the `## Exercises` heading."""
+    start = next((i for i, cell in enumerate(nb.cells)
+                  if cell.cell_type == "markdown" and "## Exercises" in cell.source), len(nb.cells))
+    return [cell for cell in nb.cells[start:] if cell.cell_type == "code"]
+
+
+def test_notebooks_the_curriculum_has_01_to_09():
     prefixes = sorted({path.name[:2] for path in NOTEBOOKS})
-    assert prefixes == [f"{i:02d}" for i in range(1, 10)], f"expected notebooks 01..09, found {prefixes}"
+    missing = [f"{i:02d}" for i in range(1, 10) if f"{i:02d}" not in prefixes]
+    assert not missing, f"notebooks {missing} are missing; found {[p.name for p in NOTEBOOKS]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -90,27 +138,61 @@ def test_notebook_checks_all_pass(path):
     assert "✗" not in text, f"{path.name}: an output says ✗"
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name[:2] in GRAPH_NOTEBOOKS],
+@pytest.mark.parametrize("path", for_rule("checks_show_numbers"))
+def test_notebook_checks_show_their_numbers(path):
+    """`check claim: 0.25 vs 0.25 ✓`, not a bare ✓: the reader sees the evidence."""
+    checks = [line for line in output_text(load(path)).splitlines() if line.startswith("check ")]
+    bare = [line for line in checks if not re.search(r"\d", line.rsplit(": ", 1)[-1])]
+    assert not bare, f"{path.name}: checks that show no number: {bare}"
+
+
+def number(path: Path) -> str:
+    """A notebook's number: "02" for 02_chain_rule..., "02b" for 02b_build_it_yourself."""
+    return path.name.split("_")[0]
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if number(p) in GRAPH_NOTEBOOKS],
                          ids=lambda p: p.stem)
 def test_graph_notebook_draws_svg_graphs(path):
-    assert "image/svg+xml" in mime_types(load(path)), f"{path.name}: no SVG graph among the outputs"
+    mimes = {mime for mime, _, _ in images(load(path))}
+    assert "image/svg+xml" in mimes, f"{path.name}: no SVG graph among the outputs"
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name[:2] in PLOT_NOTEBOOKS],
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if number(p) in PLOT_NOTEBOOKS],
                          ids=lambda p: p.stem)
 def test_training_notebook_shows_png_plots(path):
-    assert "image/png" in mime_types(load(path)), f"{path.name}: no PNG plot among the outputs"
+    mimes = {mime for mime, _, _ in images(load(path))}
+    assert "image/png" in mimes, f"{path.name}: no PNG plot among the outputs"
+
+
+@pytest.mark.parametrize("path", for_rule("alt_text"))
+def test_notebook_images_have_alt_text(path):
+    """Every figure goes through course.show(figure, alt=...): an <img> with alt text."""
+    nb = load(path)
+    bare = [mime for out in outputs(nb) for mime in out.get("data", {})
+            if mime in ("image/png", "image/svg+xml", "image/jpeg")]
+    assert not bare, f"{path.name}: a {bare[0]} output without alt text; show it with course.show"
+    for mime, _, rest in images(nb):
+        alt = re.search(r'alt="([^"]*)"', rest)
+        assert alt and len(alt.group(1).split()) >= 4, (
+            f"{path.name}: an {mime} image with alt text {alt.group(1) if alt else None!r}; "
+            f"say in a sentence what it shows")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_notebook_graphs_fit_a_notebook_column(path):
-    for out in outputs(load(path)):
-        svg = out.get("data", {}).get("image/svg+xml")
-        if svg:
-            width = re.search(r'<svg width="([\d.]+)pt"', svg)
-            assert width and float(width.group(1)) <= MAX_SVG_WIDTH_PT, (
-                f"{path.name}: an SVG is {width.group(1) if width else '?'}pt wide, over "
-                f"{MAX_SVG_WIDTH_PT}pt; draw it with rankdir='TB' or draw less")
+def test_notebook_graphs_fit_a_screen(path):
+    for mime, data, _ in images(load(path)):
+        if mime != "image/svg+xml":
+            continue
+        size = re.search(r'<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"',
+                         data.decode("utf-8"))
+        assert size, f"{path.name}: an SVG without a size in pt"
+        width, height = float(size.group(1)), float(size.group(2))
+        assert width <= MAX_SVG_WIDTH_PT, (
+            f"{path.name}: an SVG is {width}pt wide, over {MAX_SVG_WIDTH_PT}pt; draw less")
+        assert height <= MAX_SVG_HEIGHT_PT, (
+            f"{path.name}: an SVG is {height}pt tall, over {MAX_SVG_HEIGHT_PT}pt; draw it "
+            f"left to right (rankdir='LR') or draw less")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -126,7 +208,7 @@ def test_notebook_outputs_are_deterministic(path):
         assert "execution" not in cell.metadata, f"{path.name}: cell timings were recorded"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+@pytest.mark.parametrize("path", for_rule("cell_grammar"))
 def test_notebook_follows_the_cell_grammar(path):
     """Markdown before the first code cell; each code cell opens with a `# title` and is short."""
     nb = load(path)
@@ -143,17 +225,59 @@ def test_notebook_follows_the_cell_grammar(path):
         assert not long, f"{path.name}: a line over {MAX_LINE_LENGTH} characters: {long[0][:60]}..."
 
 
+def semicolons(source: str) -> list[str]:
+    """The lines of a code cell that chain statements with `;` (strings and comments aside)."""
+    python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                       for line in source.splitlines())
+    tokens = tokenize.generate_tokens(io.StringIO(python + "\n").readline)
+    return [tok.line.strip() for tok in tokens if tok.type == tokenize.OP and tok.string == ";"]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_notebook_ends_with_exercises_and_hidden_solutions(path):
+def test_notebook_has_no_semicolon_chains(path):
+    chained = [line for cell in code_cells(load(path)) for line in semicolons(cell.source)]
+    assert not chained, f"{path.name}: `a; b` on one line (one statement a line): {chained[0]}"
+
+
+def test_semicolons_finds_a_chain_and_ignores_strings():
+    assert semicolons("# t\nx = 1; y = 2\nprint('a; b')  # c; d") == ["x = 1; y = 2"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_notebook_asserts_nothing_about_time(path):
+    """A cell that measures time prints it and draws it; a time depends on the machine's load."""
+    for cell in code_cells(load(path)):
+        if re.search(r"perf_counter|timed\(|time\.time\(", cell.source):
+            assert not re.search(r"\bcheck\(|\bassert\b", cell.source), (
+                f"{path.name}: a cell both measures and asserts: {cell.source.splitlines()[0]}")
+
+
+@pytest.mark.parametrize("path", for_rule("exercises_check_themselves"))
+def test_notebook_ends_with_exercises_that_check_themselves(path):
+    """2-4 fill-in exercises, each a blank that raises NotImplementedError and a check that uses
+    the student's answer (or, while it is blank, the reference in notebooks/solutions/)."""
     nb = load(path)
-    markdown = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
-    assert "## Exercises" in markdown, f"{path.name}: no Exercises section"
-    hidden = [cell for cell in nb.cells
-              if cell.cell_type == "code" and cell.metadata.get("jupyter", {}).get("source_hidden")]
-    assert hidden, f"{path.name}: no solution cells hidden by default"
-    first_solution = nb.cells.index(hidden[0])
-    assert all(cell.cell_type != "code" or cell in hidden for cell in nb.cells[first_solution:]), (
-        f"{path.name}: solutions belong at the end")
+    cells = exercise_cells(nb)
+    assert cells, f"{path.name}: no `## Exercises` section with code cells"
+    blanks = [cell for cell in cells if "raise NotImplementedError" in cell.source]
+    assert 2 <= len(blanks) <= 4, f"{path.name}: {len(blanks)} fill-in exercises; give 2 to 4"
+    checks = [cell for cell in cells if "exercise(" in cell.source and "check(" in cell.source]
+    assert len(checks) >= len(blanks), (
+        f"{path.name}: {len(blanks)} exercises but {len(checks)} cells that check an answer")
+    module = NOTEBOOKS_DIR / "solutions" / f"n{number(path)}.py"
+    assert module.exists(), f"{path.name}: the reference solutions {module} are missing"
+    text = "\n".join(out.get("text", "") for cell in checks for out in cell.get("outputs", []))
+    assert text.count("check ") >= len(checks), f"{path.name}: an exercise check printed no check"
+
+
+@pytest.mark.parametrize("path", for_rule("no_solution_code"))
+def test_notebook_shows_no_solution_code(path):
+    """Static renders (GitHub, nbviewer) show every cell: solutions stay in notebooks/solutions/."""
+    nb = load(path)
+    shown = [cell.source.splitlines()[0] for cell in code_cells(nb)
+             if cell.source.startswith("# Solution")
+             or cell.metadata.get("jupyter", {}).get("source_hidden")]
+    assert not shown, f"{path.name}: solution code in the notebook: {shown[0]}"
 
 
 def _build_module():
@@ -177,12 +301,13 @@ def test_notebook_matches_its_source(path):
 def test_notebook_08_runs_without_torch(tmp_path, monkeypatch):
     """Every PyTorch cell of notebook 08 prints a note instead of failing when torch is missing."""
     nbclient = pytest.importorskip("nbclient")
-    path = next((p for p in NOTEBOOKS if p.name.startswith("08")), None)
+    path = next((p for p in NOTEBOOKS if number(p) == "08"), None)
     assert path is not None, "notebook 08 is missing"
     stub = tmp_path / "torch"
     stub.mkdir()
     (stub / "__init__.py").write_text('raise ImportError("PyTorch is hidden for this test")\n')
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = load(path)
     for cell in nb.cells:

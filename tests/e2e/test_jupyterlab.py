@@ -203,19 +203,24 @@ def checked(browser, server):
 
 
 def _saved_graph_count(path: Path) -> int:
+    """Graphs saved as SVG outputs, or as <img alt=...> SVGs in HTML (notebooks/course.show)."""
     nb = nbformat.read(path, as_version=4)
-    return sum("image/svg+xml" in out.get("data", {}) for cell in nb.cells
-               for out in cell.get("outputs", []))
+    outs = [out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", [])]
+    return sum("image/svg+xml" in data or '<img src="data:image/svg+xml' in
+               data.get("text/html", "") for data in outs)
+
+
+# a graph shows as the PNG beside a raw SVG output, or as course.show's <img> in an HTML output
+_GRAPH_IMGS = ('.jp-OutputArea-output[data-mime-type="image/png"] img, '
+               '.jp-OutputArea-output[data-mime-type="text/html"] img[alt]')
 
 
 def test_jupyterlab_shipped_notebook_shows_its_graphs_before_running(shipped):
     expected = _saved_graph_count(SHIPPED_NOTEBOOK)
-    shown = shipped.evaluate("""() => [...document.querySelectorAll(
-        '.jp-OutputArea-output[data-mime-type="image/png"] img')].filter(
-        img => img.complete && img.naturalWidth > 0).length""")
+    shown = shipped.evaluate("""(selector) => [...document.querySelectorAll(selector)].filter(
+        img => img.complete && img.naturalWidth > 0).length""", _GRAPH_IMGS)
     as_text = shipped.locator(".jp-OutputArea-output", has_text="<Graph:").count()
-    shot = _shoot(shipped.locator('.jp-OutputArea-output[data-mime-type="image/png"]').first,
-                  "1-untrusted-graph")
+    shot = _shoot(shipped.locator(_GRAPH_IMGS).first, "1-untrusted-graph")
     assert shown >= expected and as_text == 0, (
         f"untrusted {SHIPPED_NOTEBOOK.name}: expected {expected} graph pictures, {shown} showed, "
         f"{as_text} shown as text instead (screenshot {shot})")
