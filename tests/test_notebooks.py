@@ -33,30 +33,6 @@ IMG = re.compile(r'<img src="data:(image/[a-z+]+);base64,([A-Za-z0-9+/=]+)"([^>]
 
 ids = [path.stem for path in NOTEBOOKS]
 
-# Rules of issue 13 that a notebook does not follow yet, with who converts it. Each is an xfail with
-# strict=True: the test fails as soon as the notebook follows the rule, so the entry gets removed.
-NOT_YET = {
-    "checks_show_numbers": {"05b": "diagnostics: bool checks print no number"},
-    "alt_text": {"05b": "diagnostics: figures shown without course.show(fig, alt)"},
-    "cell_grammar": {"05b": "diagnostics: lines over 88 characters"},
-    "exercises_check_themselves": {
-        "05b": "diagnostics: hidden solution cells, not notebooks/solutions/n05b.py",
-        "09": "compile: hidden solution cells, not notebooks/solutions/n09.py"},
-    "no_solution_code": {"05b": "diagnostics: hidden solution cells",
-                         "09": "compile: hidden solution cells"},
-}
-
-
-def for_rule(rule: str) -> list:
-    """The notebooks as pytest params, those in NOT_YET[rule] marked as expected to fail."""
-    pending = NOT_YET.get(rule, {})
-    params = []
-    for path in NOTEBOOKS:
-        who = pending.get(path.name.split("_")[0])
-        marks = [pytest.mark.xfail(strict=True, reason=f"issue 13, not yet: {who}")] if who else []
-        params.append(pytest.param(path, id=path.stem, marks=marks))
-    return params
-
 
 def load(path: Path):
     return nbformat.read(path, as_version=4)
@@ -138,7 +114,7 @@ def test_notebook_checks_all_pass(path):
     assert "✗" not in text, f"{path.name}: an output says ✗"
 
 
-@pytest.mark.parametrize("path", for_rule("checks_show_numbers"))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_checks_show_their_numbers(path):
     """`check claim: 0.25 vs 0.25 ✓`, not a bare ✓: the reader sees the evidence."""
     checks = [line for line in output_text(load(path)).splitlines() if line.startswith("check ")]
@@ -165,7 +141,7 @@ def test_training_notebook_shows_png_plots(path):
     assert "image/png" in mimes, f"{path.name}: no PNG plot among the outputs"
 
 
-@pytest.mark.parametrize("path", for_rule("alt_text"))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_images_have_alt_text(path):
     """Every figure goes through course.show(figure, alt=...): an <img> with alt text."""
     nb = load(path)
@@ -208,7 +184,7 @@ def test_notebook_outputs_are_deterministic(path):
         assert "execution" not in cell.metadata, f"{path.name}: cell timings were recorded"
 
 
-@pytest.mark.parametrize("path", for_rule("cell_grammar"))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_follows_the_cell_grammar(path):
     """Markdown before the first code cell; each code cell opens with a `# title` and is short."""
     nb = load(path)
@@ -252,7 +228,7 @@ def test_notebook_asserts_nothing_about_time(path):
                 f"{path.name}: a cell both measures and asserts: {cell.source.splitlines()[0]}")
 
 
-@pytest.mark.parametrize("path", for_rule("exercises_check_themselves"))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_ends_with_exercises_that_check_themselves(path):
     """2-4 fill-in exercises, each a blank that raises NotImplementedError and a check that uses
     the student's answer (or, while it is blank, the reference in notebooks/solutions/)."""
@@ -270,7 +246,7 @@ def test_notebook_ends_with_exercises_that_check_themselves(path):
     assert text.count("check ") >= len(checks), f"{path.name}: an exercise check printed no check"
 
 
-@pytest.mark.parametrize("path", for_rule("no_solution_code"))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_shows_no_solution_code(path):
     """Static renders (GitHub, nbviewer) show every cell: solutions stay in notebooks/solutions/."""
     nb = load(path)
