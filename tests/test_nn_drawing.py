@@ -10,27 +10,9 @@ from autograd_core import Value, dot, sum_values, topological_order
 from autograd_core.viz import ROLE_FILL, draw_graph, escape
 from nn import MLP, draw_network, hinge_loss
 from nn.drawing import draw_loss_graph, neuron_groups
-from test_viz import TinyMLP as _CoreTinyMLP
+from test_viz import TinyMLP as _CoreTinyMLP, edges, nodes, value_nodes  # the core tests' DOT readers
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
-
-
-# --- helpers -------------------------------------------------------------------------------------
-
-
-def nodes(graph) -> dict:
-    """DOT node name -> its attribute text, for every node statement in the source."""
-    found = re.findall(r"^\t+(\w+) \[(.*)\]$", graph.source, flags=re.M)
-    return {name: attrs for name, attrs in found if name not in ("graph", "node", "edge")}
-
-
-def edges(graph) -> list:
-    """(tail, head, attribute text) for every edge statement in the source."""
-    return re.findall(r"^\t+(\w+) -> (\w+)(?: \[(.*)\])?$", graph.source, flags=re.M)
-
-
-def value_nodes(graph) -> dict:
-    return {k: v for k, v in nodes(graph).items() if re.fullmatch(r"v\d+", k)}
 
 
 class TinyMLP(_CoreTinyMLP):  # the core's stand-in (tests/test_viz.py), with nn.MLP's groups
