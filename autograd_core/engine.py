@@ -23,24 +23,29 @@ _graph_lock = threading.RLock()
 # --- the chain rule, written once ----------------------------------------------------------------
 
 
-def backprop(root, seed=1.0, *, on_values: bool = False, on_step: Callable | None = None) -> dict:
+def backprop(root, seed=1.0, *, on_values: bool = False,
+             on_step: Callable | None = None) -> dict:
     """{node: d(root)/d(node)} for every node `root` depends on, by the chain rule.
 
-    On floats, or on Values (`on_values=True`: every product and sum is then recorded, so the
-    gradients have graphs of their own and can be differentiated again). `on_step(node, grad_out,
-    local_grads, grads)` is called after each node's turn: the step-through pictures watch here.
+    On floats, or on Values (`on_values=True`: every product and sum is then recorded,
+    so the gradients have graphs of their own and can be differentiated again).
+    `on_step(node, grad_out, local_grads, grads)` is called after each node's turn:
+    the step-through pictures watch here.
     """
-    grads = {root: seed}                                      # d root/d root = seed (1 by default)
-    for node in reversed(topological_order(root)):           # each node after every node that uses it
-        if node.is_leaf:                                      # a leaf has no inputs: nothing to pass on
+    grads = {root: seed}  # d root/d root = seed (1 by default)
+    # Visit each node after every node that uses it, so its gradient is complete.
+    for node in reversed(topological_order(root)):
+        if node.is_leaf:  # a leaf has no inputs: nothing to pass on
             continue
-        grad_out = grads[node]                                # d root/d node: complete, its users are done
-        local_grads = local_derivatives(node, on_values)      # d node/d input for each input (ops.py)
-        for parent, local in zip(node.parents, local_grads):  # pass grad_out x local to every input:
-            term = grad_out if local == 1.0 else grad_out * local  # the chain rule along this edge
-            total = grads.get(parent)                         # an input used by several nodes gets a term
-            grads[parent] = term if total is None else total + term  # from each: the sum over paths
-        if on_step is not None:                               # the step-through pictures watch each turn
+        grad_out = grads[node]  # d root/d node
+        local_grads = local_derivatives(node, on_values)  # d node/d input (ops.py)
+        # The chain rule: each input receives grad_out x its local derivative, and an
+        # input used by several nodes adds up a term from each (the sum over paths).
+        for parent, local in zip(node.parents, local_grads):
+            term = grad_out if local == 1.0 else grad_out * local
+            total = grads.get(parent)
+            grads[parent] = term if total is None else total + term
+        if on_step is not None:  # the step-through pictures watch each turn
             on_step(node, grad_out, local_grads, grads)
     return grads
 

@@ -47,12 +47,14 @@ def test_fast_path_gives_the_readable_sweeps_gradients_bit_for_bit(program, seed
             assert node.grad == expected[node] or (math.isnan(node.grad) and math.isnan(expected[node]))
 
 
-def test_readable_sweep_is_one_screen_and_commented_line_by_line():
+def test_readable_sweep_is_one_screen_commented_and_fits_a_notebook():
     source = inspect.getsource(engine.backprop)
     body = source[source.index('"""', source.index('"""') + 3) + 3:].strip().splitlines()
     assert 8 <= len(body) <= 25, f"backprop's body has {len(body)} lines"
-    uncommented = [line for line in body if "#" not in line and line.strip() not in ("", "return grads")]
-    assert len(uncommented) <= 2, f"lines of the lesson without a comment: {uncommented}"
+    comments = [line for line in body if "#" in line]
+    assert len(comments) >= len(body) // 2, f"only {len(comments)} of {len(body)} lines explain"
+    wide = [line for line in source.splitlines() if len(line) > 88]
+    assert not wide, f"lines too wide for notebook 02, which prints this source: {wide}"
 
 
 def test_gradients_higher_order_and_steps_all_run_the_readable_sweep(monkeypatch):
