@@ -9,6 +9,7 @@ Notebook 05b uses it.
 from __future__ import annotations
 
 import base64
+import html
 import io
 import math
 import sys
@@ -121,8 +122,11 @@ class LiveView(Callback):
     def _update_display(self, first: bool) -> None:
         from IPython.display import display
 
-        bundle = {"image/png": base64.b64encode(self.render_png()).decode("ascii"),
-                  "text/plain": "Live training view: " + self.summary()}
+        png = base64.b64encode(self.render_png()).decode("ascii")
+        text = "Live training view: " + self.summary()
+        # the PNG again inside <img alt=...>, so that screen readers and saved notebooks describe it
+        bundle = {"image/png": png, "text/plain": text,
+                  "text/html": f'<img src="data:image/png;base64,{png}" alt="{html.escape(text)}">'}
         if first or self._handle is None:
             self._handle = display(bundle, raw=True, display_id=True)
         else:

@@ -86,6 +86,15 @@ def test_live_view_in_jupyter_saves_the_final_frame(executed):
         saved.data["text/plain"])
 
 
+def test_live_view_saved_picture_has_alt_text_describing_it(executed):
+    nb, _ = executed
+    saved = next(out for out in nb.cells[0].outputs if "image/png" in out.get("data", {}))
+    page = saved.data.get("text/html", "")
+    assert f'src="data:image/png;base64,{saved.data["image/png"]}"' in page, page[:120]
+    alt = page.split('alt="', 1)[1].split('"', 1)[0] if 'alt="' in page else ""
+    assert alt.startswith("Live training view: step"), f"alt text: {alt!r}"
+
+
 def test_live_view_final_frame_depends_only_on_the_final_state(executed):
     nb, _ = executed
     saved = next(out for out in nb.cells[0].outputs if "image/png" in out.get("data", {}))
