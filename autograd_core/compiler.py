@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import builtins
 import inspect
-import numbers
 import os
 import sys
 import threading
@@ -17,6 +16,7 @@ from typing import Callable
 from .codegen import (_NS, _RESERVED, _Batch, _batched_source, _Code, _Graph, _GuardFailed,
                       _NoBatch, _same, _whole_source, op_code)
 from .grad_mode import enable_grad, is_grad_enabled
+from .node import as_float
 from .value import Value
 
 __all__ = ["Compiled", "DataDependentError", "LossCompiler", "compile", "compile_loss",
@@ -148,7 +148,7 @@ def _patches(rec: _Recorder) -> dict:
         def method(self, other):
             right = other.node if isinstance(other, _TracedFloat) else other
             if not isinstance(right, Value):
-                right = _number(right, f"Value {symbol} other")
+                right = as_float(right, f"Value {symbol} other")
             if threading.get_ident() != rec.thread:
                 return _OPERATORS[symbol](self.data, right.data if isinstance(right, Value) else right)
             return rec.compare(self, symbol, right)
@@ -190,18 +190,6 @@ def _run_traced(f: Callable, args: list) -> tuple:
 # --- arguments: numbers, or nested lists of numbers, of the example's shape ------------------------
 
 
-def _number(x, where: str) -> float:
-    """x as a float if it is a real number (int, bool, numpy scalar), else a TypeError naming it."""
-    if type(x) is float:
-        return x
-    kind = getattr(getattr(x, "dtype", None), "kind", "")
-    if (isinstance(x, numbers.Real) and not isinstance(x, Value)) or (
-            kind in ("b", "i", "u", "f") and getattr(x, "ndim", 1) == 0):
-        return float(x)
-    raise TypeError(f"{where}: expected a real number (int or float), got {type(x).__name__} "
-                    f"{x!r:.40}")
-
-
 def _shape_of(x, where: str):
     """None for a number, else a tuple of the items' shapes (a TypeError for anything else)."""
     if callable(getattr(x, "tolist", None)) and getattr(x, "ndim", 0):
@@ -220,7 +208,7 @@ def _floats(x, shape, where: str):
         if isinstance(x, Value):
             raise TypeError(f"{where}: got a Value; a compiled function takes plain numbers "
                             f"(use value.data), and finds the parameters itself")
-        return _number(x, where)
+        return as_float(x, where)
     if callable(getattr(x, "tolist", None)) and getattr(x, "ndim", 0):
         x = x.tolist()
     if not isinstance(x, (list, tuple)):
