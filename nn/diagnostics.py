@@ -16,7 +16,7 @@ from autograd_core import Value, is_grad_enabled
 
 from . import validation
 from .module import Module
-from .train import Callback
+from .train import Callback, loss_function
 
 __all__ = ["Diagnostics", "LayerTrace", "diagnose", "find_layers", "layer_kind"]
 
@@ -321,17 +321,11 @@ def _resolve_layers(model: Module, layers) -> list[tuple[str, Module]]:
 
 
 def _loss_function(loss, where: str):
-    """The loss function for a short name ("hinge", "bce", "ce", "mse"), a full name, or a function."""
-    from . import losses
-    from .train import LOSSES
-
-    if callable(loss):
-        return loss
-    name = LOSSES.get(loss, loss) if isinstance(loss, str) else None
-    if name in LOSSES.values():
-        return getattr(losses, name)
-    raise ValueError(f"{where}: unknown loss {loss!r}; use one of "
-                     f"{', '.join(map(repr, LOSSES))} or a function loss(outputs, targets) -> Value")
+    """The loss function `nn.train.loss_function` finds for `loss`, its error naming `where`."""
+    try:
+        return loss_function(loss)[1]
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def diagnose(model: Module, X: Sequence, y: Sequence, *, loss, layers=None) -> Diagnostics:
