@@ -9,10 +9,10 @@ from .engine import backprop, gradients, topological_order
 from .functional import grad, hessian, jacobian, jvp, value_and_grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
-from .ops import OPS, Op
+from .registry import OPS, Op
 from .value import Value, apply_op, dot, sum_values
-from .viz import GraphvizNotFound, draw_dot, draw_graph, legend, path_between
-from .viz_steps import StepsPlayer, backward_steps, backward_trace, play_frames, save_gif
+from .viz import (GraphvizNotFound, StepsPlayer, backward_steps, backward_trace, draw_dot, draw_graph,
+                  legend, path_between, play_frames, save_gif)
 
 __all__ = [
     "GradcheckError",

@@ -16,7 +16,7 @@ from typing import Callable
 from .codegen import (_NS, _RESERVED, _Batch, _batched_source, _Code, _Graph, _GuardFailed,
                       _NoBatch, _same, _whole_source, op_code)
 from .grad_mode import enable_grad, is_grad_enabled
-from .node import as_float
+from .errors import as_float
 from .value import Value
 
 __all__ = ["Compiled", "DataDependentError", "LossCompiler", "compile", "compile_loss",

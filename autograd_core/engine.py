@@ -13,6 +13,7 @@ import threading
 from contextlib import contextmanager
 from typing import Callable
 
+from .errors import backward_error
 from .grad_mode import enable_grad
 
 # Traversals mark the nodes they visit (`_mark`), and a graph may be shared by threads: one lock keeps
@@ -64,14 +65,6 @@ def local_derivatives(node, on_values: bool = False) -> tuple:
         return tuple(op.derivative(inputs, out))
     except (ValueError, ArithmeticError) as exc:
         raise backward_error(node, exc) from None
-
-
-def backward_error(node, exc: Exception) -> Exception:
-    """The error for a local derivative that cannot be computed, naming the op and its inputs."""
-    inputs = ", ".join(repr(p._data) for p in node.parents)
-    return type(exc)(f"backward through {node._op.name}({inputs}): the local derivative is not a "
-                     f"finite number here ({exc}). No .grad was changed. Move the input away from this "
-                     f"point, or use an op whose derivative is defined there.")
 
 
 # --- the callers ---------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from contextvars import ContextVar
 from typing import Callable, Sequence
 
 from .engine import gradients, local_derivatives, topological_order
+from .errors import as_float
 from .grad_mode import enable_grad
-from .node import as_float, make
+from .node import make
 from .ops import OPS
 from .value import Value
 
@@ -35,7 +36,7 @@ def _variable(arg, where: str) -> Value:
     while derivatives still flow through it to the outer computation.
     """
     if isinstance(arg, Value):
-        return make(arg._data, OPS["identity"], arg)
+        return make(Value, arg._data, OPS["identity"], arg)
     return Value(as_float(arg, where))
 
 

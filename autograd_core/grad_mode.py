@@ -16,7 +16,8 @@ from typing import Callable, TypeVar
 
 F = TypeVar("F", bound=Callable)
 
-_grad_enabled: ContextVar[bool] = ContextVar("autograd_core_grad_enabled", default=True)
+# Whether operations record the graph, per context (node.py reads it once per new node).
+grad_enabled: ContextVar[bool] = ContextVar("autograd_core_grad_enabled", default=True)
 # The modes to restore, one stack per context (thread or task), so a shared instance can be entered
 # by many threads and tasks at once; a tuple, so that contexts copied from this one never share it.
 _saved: ContextVar[tuple] = ContextVar("autograd_core_saved_grad_modes", default=())
@@ -24,7 +25,7 @@ _saved: ContextVar[tuple] = ContextVar("autograd_core_saved_grad_modes", default
 
 def is_grad_enabled() -> bool:
     """True when new operations record their inputs (the default)."""
-    return _grad_enabled.get()
+    return grad_enabled.get()
 
 
 class _GradMode:
@@ -38,14 +39,14 @@ class _GradMode:
         return super().__new__(cls)
 
     def __enter__(self) -> "_GradMode":
-        _saved.set(_saved.get() + (_grad_enabled.get(),))
-        _grad_enabled.set(self.mode)
+        _saved.set(_saved.get() + (grad_enabled.get(),))
+        grad_enabled.set(self.mode)
         return self
 
     def __exit__(self, *exc_info) -> None:
         saved = _saved.get()
         _saved.set(saved[:-1])
-        _grad_enabled.set(saved[-1])
+        grad_enabled.set(saved[-1])
 
     def __call__(self, func: F) -> F:
         mode = type(self)
@@ -103,16 +104,16 @@ class set_grad_enabled(_GradMode):
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = bool(mode)
-        self._before = _grad_enabled.get()
-        _grad_enabled.set(self.mode)  # PyTorch: set_grad_enabled(False) alone switches recording off
+        self._before = grad_enabled.get()
+        grad_enabled.set(self.mode)  # PyTorch: set_grad_enabled(False) alone switches recording off
 
     def __enter__(self) -> "set_grad_enabled":
         _saved.set(_saved.get() + (self._before,))  # the mode from before this object was made
-        _grad_enabled.set(self.mode)
+        grad_enabled.set(self.mode)
         return self
 
     def __call__(self, func: F) -> F:
-        _grad_enabled.set(self._before)  # used as a decorator: the mode applies inside func only
+        grad_enabled.set(self._before)  # used as a decorator: the mode applies inside func only
         mode = self.mode
 
         @functools.wraps(func)

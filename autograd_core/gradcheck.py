@@ -10,7 +10,7 @@ import math
 from typing import Callable, Sequence
 
 from .functional import grad, jvp
-from .node import as_float
+from .errors import as_float
 from .value import Value
 
 

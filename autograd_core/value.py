@@ -11,7 +11,8 @@ import copy
 from typing import Iterable
 
 from . import engine, node
-from .node import as_float, binary, make, unary
+from .errors import as_float, op_error
+from .node import binary, unary
 from .ops import OPS
 
 
@@ -76,17 +77,16 @@ class Value:
 
     # --- arithmetic: each operator is one op of the table in ops.py ----------------------------
 
-    __add__ = binary("add", "__add__")
-    __radd__ = binary("add", "__radd__", reflected=True)  # other + self
-    __sub__ = binary("sub", "__sub__")
-    __rsub__ = binary("sub", "__rsub__", reflected=True)  # other - self
-    __mul__ = binary("mul", "__mul__")
-    __rmul__ = binary("mul", "__rmul__", reflected=True)  # other * self
-    __truediv__ = binary("div", "__truediv__")
-    __rtruediv__ = binary("div", "__rtruediv__", reflected=True)  # other / self
-    __neg__ = unary("neg", "__neg__")
-    __abs__ = unary("abs", "__abs__")
-    _power = binary("power", "_power")
+    __add__ = binary("add")
+    __radd__ = binary("add", reflected=True)  # other + self
+    __sub__ = binary("sub")
+    __rsub__ = binary("sub", reflected=True)  # other - self
+    __mul__ = binary("mul")
+    __rmul__ = binary("mul", reflected=True)  # other * self
+    __truediv__ = binary("div")
+    __rtruediv__ = binary("div", reflected=True)  # other / self
+    __neg__ = unary("neg")
+    __abs__ = unary("abs")
 
     def __pos__(self) -> "Value":
         return self
@@ -94,15 +94,17 @@ class Value:
     def __pow__(self, exponent) -> "Value":
         """self ** exponent: a constant exponent is a setting of `pow`; a Value one is an input."""
         if isinstance(exponent, Value):
-            return self._power(exponent)
-        return node.apply(OPS["pow"].bind(exponent=as_float(exponent, "pow: the exponent")), (self,))
+            return node.apply(Value, OPS["power"], (self, exponent))
+        return node.apply(Value, OPS["pow"].bind(exponent=as_float(exponent, "pow: the exponent")),
+                          (self,))
 
     def __rpow__(self, base) -> "Value":
         """base ** self for a number base (e.g. 2 ** x)."""
         base = as_float(base, "rpow: the base")
         if base > 0.0:
-            return node.apply(OPS["rpow"].bind(base=base), (self,))
-        return Value(base)._power(self)  # d/d(base) is then recorded too; 0 ** x and (-2) ** x work
+            return node.apply(Value, OPS["rpow"].bind(base=base), (self,))
+        # 0 ** x and (-2) ** x: the op `power`, with the base as a constant input
+        return node.apply(Value, OPS["power"], (Value(base), self))
 
     # --- functions: one method per op, named as in ops.py (its docstring holds the math) -------
 
@@ -217,7 +219,6 @@ class Value:
 
 
 _PARAMETER = "parameter"  # the `_x` of a leaf that is a model's parameter
-node.Value = Value  # node.make() builds instances of this class
 
 
 def _number(other, symbol: str) -> float:
@@ -250,10 +251,10 @@ def _graph(items: list) -> Value:
 
 def _node_from(op, data: float, parents: list) -> Value:
     if op.arity == 1:
-        return make(data, op, parents[0])
+        return node.make(Value, data, op, parents[0])
     if op.arity == 2:
-        return make(data, op, parents[0], parents[1])
-    return make(data, op, tuple(parents))
+        return node.make(Value, data, op, parents[0], parents[1])
+    return node.make(Value, data, op, tuple(parents))
 
 
 def _copy_node(v: Value, parents: list, memo: dict) -> Value:
@@ -284,7 +285,7 @@ def apply_op(op, *inputs, **params) -> Value:
         raise TypeError(f"apply_op: {op.name} takes no settings, got {sorted(params)}")
     if op.arity and len(inputs) != op.arity:
         raise TypeError(f"apply_op: {op.name} takes {op.arity} input(s), got {len(inputs)}")
-    return node.apply(op, _values(inputs, op.name))
+    return node.apply(Value, op, _values(inputs, op.name))
 
 
 def sum_values(values: Iterable) -> Value:
@@ -292,7 +293,7 @@ def sum_values(values: Iterable) -> Value:
     inputs = _values(values, "sum_values")
     if not inputs:
         return Value(0.0)
-    return node.apply(OPS["sum"], inputs)
+    return node.apply(Value, OPS["sum"], inputs)
 
 
 def dot(weights, inputs, bias=None) -> Value:
@@ -315,8 +316,8 @@ def dot(weights, inputs, bias=None) -> Value:
     try:
         data = _DOT.forward(datas)
     except (ValueError, ArithmeticError) as exc:
-        raise node.op_error(_DOT, tuple(datas), exc) from None
-    return make(data, _DOT, parents)
+        raise op_error(_DOT, tuple(datas), exc) from None
+    return node.make(Value, data, _DOT, parents)
 
 
 _DOT = OPS["dot"]

@@ -1,5 +1,5 @@
 """What recording per-layer diagnostics costs: a training step of the reference model with and
-without `nn.diagnostics.Diagnostics` attached, timed alternately in the same run.
+without `nn.train.diagnostics.Diagnostics` attached, timed alternately in the same run.
 
 Reference model: MLP(2, [16, 16, 1], seed=1337, init="uniform") on make_moons(100, noise=0.1,
 seed=1337) with labels -1/+1, hinge loss + 1e-4 L2, SGD (as bench/train_step.py). The goal
@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import nn  # noqa: E402
-from nn.diagnostics import Diagnostics  # noqa: E402
+from nn.train.diagnostics import Diagnostics  # noqa: E402
 
 ALPHA = 1e-4  # L2 coefficient of the reference demo
 

@@ -2,7 +2,7 @@
 of `draw_graph(loss, collapse="neuron", model=mlp)`, and the CLI's picture of one training point.
 
 The core's drawing code knows nothing of nn: it asks a model for its `graph_groups(values)` (see
-autograd_core.viz.draw_graph), and `neuron_groups` below answers for an MLP. Notebook 04 uses both.
+autograd_core.viz.draw_graph), and `MLP.graph_groups` (layers.py) answers. Notebook 04 uses both.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from autograd_core import Value, draw_graph, no_grad
 from autograd_core.viz import NEGATIVE, POSITIVE, ROLE_FILL, escape, fmt, grad_fill, new_graph
 
-from .layers import MLP
 from .validation import integer, one_of
 
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ["draw_loss_graph", "draw_network", "neuron_groups"]
+__all__ = ["draw_loss_graph", "draw_network"]
 
 
 # --- draw_network ----------------------------------------------------------------------------------
@@ -108,53 +107,6 @@ def draw_network(model, *, color_by: str = "weight", show_weights: bool | None =
     graph.attr(label=f"<edges: {what}; red &gt; 0, blue &lt; 0, thicker = larger>",
                labelloc="b", fontsize="10")
     return graph
-
-
-# --- the grouping protocol of draw_graph(collapse="neuron") -----------------------------------------
-
-
-def _children(values: Sequence[Value]) -> dict:
-    children: dict = {}
-    for v in values:
-        for p in v.parents:
-            children.setdefault(p, []).append(v)
-    return children
-
-
-def neuron_groups(model, values: Sequence[Value]) -> list[tuple[str, Value, list]]:
-    """Each neuron call in `values` (a graph in topological order) as (title, output, members):
-    its dot node w·x+b, its activation, and its weights and bias. For models shaped like nn.MLP
-    (`.layers`, each with `.neurons` that have `.w`, `.b`, `.activation`)."""
-    try:
-        neurons = [(f"neuron {i}.{j}", n) for i, layer in enumerate(model.layers, 1)
-                   for j, n in enumerate(layer.neurons, 1)]
-    except (AttributeError, TypeError):
-        raise TypeError(f"neuron_groups: expected a model with .layers, each with .neurons "
-                        f"(an nn.MLP), got {type(model).__name__}") from None
-    by_first_weight = {n.w[0]: (title, n) for title, n in neurons if n.w}
-    children = _children(values)
-    groups = []
-    for d in values:
-        found = by_first_weight.get(d.parents[0]) if d.op == "dot" else None
-        if found is None:
-            continue
-        title, neuron = found
-        w, parents = neuron.w, d.parents
-        if (len(parents) not in (2 * len(w), 2 * len(w) + 1)
-                or any(a is not b for a, b in zip(w, parents))
-                or (len(parents) % 2 and parents[-1] is not neuron.b)):
-            continue  # not this neuron's w·x+b after all
-        out, members = d, [*parents[:len(w)], *parents[2 * len(w):]]
-        if neuron.activation != "linear":
-            kids = children.get(d, [])
-            if len(kids) != 1 or kids[0].op != neuron.activation:
-                continue
-            out, members = kids[0], [d, *members]
-        groups.append((f"{title} · {neuron.activation}", out, members))
-    return groups
-
-
-MLP.graph_groups = neuron_groups  # nn.MLP speaks draw_graph's grouping protocol
 
 
 # --- the command line's graph.svg ----------------------------------------------------------------

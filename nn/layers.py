@@ -243,6 +243,41 @@ class MLP(Module):
             h = layer._fire(h) if not layer._forward_hooks else layer._call_hooks((h,), layer._fire(h))
         return h[0] if len(h) == 1 else h
 
+    def graph_groups(self, values: Sequence[Value]) -> list[tuple[str, Value, list]]:
+        """Each neuron call in `values` (a graph in topological order) as (title, output, members):
+        its dot node w·x+b, its activation, and its weights and bias. This is the grouping protocol
+        of `draw_graph(loss, collapse="neuron", model=mlp)`: the core asks, the model answers."""
+        try:
+            neurons = [(f"neuron {i}.{j}", n) for i, layer in enumerate(self.layers, 1)
+                       for j, n in enumerate(layer.neurons, 1)]
+        except (AttributeError, TypeError):
+            raise TypeError(f"graph_groups: expected a model with .layers, each with .neurons "
+                            f"(an nn.MLP), got {type(self).__name__}") from None
+        by_first_weight = {n.w[0]: (title, n) for title, n in neurons if n.w}
+        children: dict = {}
+        for v in values:
+            for p in v.parents:
+                children.setdefault(p, []).append(v)
+        groups = []
+        for d in values:
+            found = by_first_weight.get(d.parents[0]) if d.op == "dot" else None
+            if found is None:
+                continue
+            title, neuron = found
+            w, parents = neuron.w, d.parents
+            if (len(parents) not in (2 * len(w), 2 * len(w) + 1)
+                    or any(a is not b for a, b in zip(w, parents))
+                    or (len(parents) % 2 and parents[-1] is not neuron.b)):
+                continue  # not this neuron's w·x+b after all
+            out, members = d, [*parents[:len(w)], *parents[2 * len(w):]]
+            if neuron.activation != "linear":
+                kids = children.get(d, [])
+                if len(kids) != 1 or kids[0].op != neuron.activation:
+                    continue
+                out, members = kids[0], [d, *members]
+            groups.append((f"{title} · {neuron.activation}", out, members))
+        return groups
+
     def config(self) -> dict:
         return {"type": "MLP", "nin": self.nin, "nouts": self.nouts, "activation": self.activation,
                 "init": self.init}

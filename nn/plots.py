@@ -14,7 +14,8 @@ import io
 import math
 from typing import Sequence
 
-from .train import History, predict
+from .train.evaluation import predict
+from .train.history import History
 
 __all__ = ["close", "plot_activations", "plot_decision_boundary", "plot_gradients", "plot_history",
            "plot_layer_stats", "plot_lr_find", "plot_regression", "plot_update_ratios"]
@@ -261,7 +262,7 @@ def plot_regression(model, X: Sequence[Sequence[float]], y: Sequence[float], *, 
 
 
 # --- diagnostics -----------------------------------------------------------------------------------
-# Pictures of nn.diagnostics (per-layer histograms, update ratios, statistics per layer) and of
+# Pictures of nn.train.diagnostics (per-layer histograms, update ratios, statistics per layer) and of
 # nn.lr_find. Notebook 05b (inside training) draws them all.
 
 
@@ -289,7 +290,7 @@ def _histogram_lines(diagnostics, key: str, layers, bins: int, xlabel: str, titl
     plt = _pyplot()
     if not diagnostics.steps:
         raise ValueError("nothing recorded yet: train with fit(..., callbacks=[diag]), call "
-                         "diag.record(), or use nn.diagnostics.diagnose(model, X, y, loss=...)")
+                         "diag.record(), or use nn.train.diagnose(model, X, y, loss=...)")
     traces = [t for name, t in diagnostics.layers.items()
               if (layers is None or name in layers) and getattr(t, key)]
     if layers is None and any(t.kind not in ("linear", "other") for t in traces):
@@ -365,7 +366,7 @@ def plot_layer_stats(runs, stat: str = "grad_std", *, log: bool = True, title: s
                      ylabel: str | None = None):
     """One statistic (e.g. "grad_std", "std", "dead") at the last recorded step against layer depth,
     one line per run: a Diagnostics, or a dict {label: Diagnostics} to compare models."""
-    from .diagnostics import STATS
+    from .train.diagnostics import STATS
 
     plt = _pyplot()
     if stat not in STATS:

@@ -333,7 +333,7 @@ def test_jupyterlab_widget_player_right_arrow_steps_and_keeps_the_cell(checked):
         f"next step in the same cell (screenshot {shot})")
 
 
-@pytest.mark.skipif(not _have("nn.live"), reason="nn.live (the live training view) is not in this "
+@pytest.mark.skipif(not _have("nn.train.live"), reason="nn.live (the live training view) is not in this "
                                                   "branch yet; its cell is left out of the run")
 def test_jupyterlab_live_view_ends_on_a_new_picture(checked):
     frames = checked.live_frames
@@ -343,7 +343,7 @@ def test_jupyterlab_live_view_ends_on_a_new_picture(checked):
         f"from the first (screenshot {shot})")
 
 
-@pytest.mark.skipif(not _have("nn.diagnostics"), reason="nn.diagnostics is not in this branch yet; "
+@pytest.mark.skipif(not _have("nn.train.diagnostics"), reason="nn.diagnostics is not in this branch yet; "
                                                          "its cell is left out of the run")
 def test_jupyterlab_diagnostics_plots_appear(checked):
     cell = _code_cell(checked, "# Per-layer diagnostics")
