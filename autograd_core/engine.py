@@ -53,16 +53,10 @@ def backprop(root, seed=1.0, *, on_values: bool = False,
 
 def local_derivatives(node, on_values: bool = False) -> tuple:
     """d node / d parent for each parent: the op's rule on the parents' floats, or on the Values."""
-    op = node._op
     parents = node.parents
     inputs = parents if on_values else [p._data for p in parents]
-    out = node if on_values else node._data
     try:
-        if op.arity == 1:
-            return (op.derivative(inputs[0], out),)
-        if op.arity == 2:
-            return tuple(op.derivative(inputs[0], inputs[1], out))
-        return tuple(op.derivative(inputs, out))
+        return node._op.partials(inputs, node if on_values else node._data)
     except (ValueError, ArithmeticError) as exc:
         raise backward_error(node, exc) from None
 

@@ -58,9 +58,14 @@ def sigmoid(x):
     return sigmoid_float(x) if type(x) is float else x.sigmoid()
 
 
+def number(x) -> float:
+    """The number of a float or a Value (`==` on Values is identity, so rules compare these)."""
+    return x if type(x) is float else x.data
+
+
 def is_zero(x) -> bool:
-    """x == 0 for a float or a Value (`==` on Values is identity, so read the number)."""
-    return (x if type(x) is float else x.data) == 0.0
+    """x == 0 for a float or a Value."""
+    return number(x) == 0.0
 
 
 # --- forward functions on floats that math does not provide --------------------------------------
@@ -113,16 +118,21 @@ def silu_float(x: float) -> float:
     return x * sigmoid_float(x)
 
 
+def maximum_float(x: float, y: float) -> float:
+    """The larger of x and y; NaN if either is NaN (as torch.maximum)."""
+    return x if x > y or x != x else y
+
+
+def minimum_float(x: float, y: float) -> float:
+    """The smaller of x and y; NaN if either is NaN (as torch.minimum)."""
+    return x if x < y or x != x else y
+
+
 def pow_float(x: float, exponent: float) -> float:
     """x ** exponent, refusing the complex results math would give."""
     if x < 0.0 and not float(exponent).is_integer():
         raise ValueError("a negative base to a non-integer power is a complex number")
     return x ** exponent
-
-
-def power_float(x: float, y: float) -> float:
-    """x ** y for two inputs (the op `power`)."""
-    return pow_float(x, y)
 
 
 def rpow_float(x: float, base: float) -> float:
@@ -163,6 +173,22 @@ def power_grads(x, y, out):
     dx = 0.0 if is_zero(y) and is_zero(x) else y * x ** (y - 1.0)
     dy = out * log(x) if x > 0.0 else (0.0 if is_zero(x) else math.nan)
     return dx, dy
+
+
+def maximum_grads(x, y, out):
+    """(d/dx, d/dy) of max(x, y)."""
+    # 1 for the larger input, 0 for the other; a tie splits the gradient, 1/2 each (PyTorch's rule)
+    if number(x) == number(y):
+        return 0.5, 0.5
+    return (1.0, 0.0) if x > y else (0.0, 1.0)
+
+
+def minimum_grads(x, y, out):
+    """(d/dx, d/dy) of min(x, y)."""
+    # 1 for the smaller input, 0 for the other; a tie splits the gradient, 1/2 each (PyTorch's rule)
+    if number(x) == number(y):
+        return 0.5, 0.5
+    return (1.0, 0.0) if x < y else (0.0, 1.0)
 
 
 def dot_grads(xs, out):

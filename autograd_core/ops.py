@@ -13,9 +13,10 @@ import operator
 
 from .formulas import (INV_SQRT_2PI, SQRT_HALF, TWO_OVER_SQRT_PI, cos, cosh, dot_accumulate,
                        dot_float, dot_grads, elu_float, erf, exp, gelu_float, leaky_relu_float,
-                       log_float, pow_float, pow_grad, power_float, power_grads, relu_float,
-                       rpow_float, sigmoid, sigmoid_float, silu_float, sin, sinh, softplus_float,
-                       sqrt, sum_accumulate, sum_float)
+                       log_float, maximum_float, maximum_grads, minimum_float, minimum_grads,
+                       pow_float, pow_grad, power_grads, relu_float, rpow_float, sigmoid,
+                       sigmoid_float, silu_float, sin, sinh, softplus_float, sqrt, sum_accumulate,
+                       sum_float)
 from .registry import NARY, OPS, Op, binary_op, register, unary_op
 
 __all__ = ["NARY", "OPS", "Op"]
@@ -30,12 +31,16 @@ binary_op("sub",    operator.sub,       lambda x, y, out: (1.0, -1.0),          
 binary_op("mul",    operator.mul,       lambda x, y, out: (y, x),                  "x * y;  d = (y, x)")
 binary_op("div",    operator.truediv,   lambda x, y, out: (1.0 / y, -out / y),     "x / y;  d = (1/y, -x/y^2)",
         domain=((-3.0, 3.0), (0.5, 3.0)), hint="Divide by a nonzero number.")
-binary_op("power",  power_float,             power_grads,                              "x ** y;  d = (y x^(y-1), x^y ln x)",
+binary_op("power",  pow_float,               power_grads,                              "x ** y;  d = (y x^(y-1), x^y ln x)",
         domain=((0.2, 3.0), (-2.0, 2.0)),
         hint="x ** y is real for x >= 0 or a whole-number y, and infinite at x = 0 for y < 0.")
 binary_op("atan2",  math.atan2,         lambda y, x, out: (x / (x * x + y * y), -y / (x * x + y * y)),
         "atan2(y, x), the angle of the point (x, y);  d = (x, -y) / (x^2 + y^2)",
         domain=_PAIR, method=True, hint="atan2 is not differentiable at the origin.")
+binary_op("maximum", maximum_float,   maximum_grads,                           "max(x, y);  d = (1, 0) if x > y, (0, 1) if x < y, (1/2, 1/2) at a tie",
+          method=True, kinks=(0.0,))
+binary_op("minimum", minimum_float,   minimum_grads,                           "min(x, y);  d = (1, 0) if x < y, (0, 1) if x > y, (1/2, 1/2) at a tie",
+          method=True, kinks=(0.0,))
 binary_op("hypot",  math.hypot,         lambda x, y, out: (x / out, y / out),      "sqrt(x^2 + y^2);  d = (x, y) / hypot",
         domain=_PAIR, method=True, hint="hypot is not differentiable at the origin.")
 unary_op("identity", float,             lambda x, out: 1.0,                        "x (a variable's copy);  d = 1",

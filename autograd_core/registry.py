@@ -17,15 +17,17 @@ class Op:
     """A primitive: `forward` on floats and `derivative`, the local partials on floats or Values.
 
     Unary rules are `derivative(x, out) -> dx`, binary `derivative(x, y, out) -> (dx, dy)`, n-ary
-    `derivative(xs, out) -> [dx_i]`. `formula` says both in words (it becomes the method's docstring).
-    Settings that are not differentiated (an exponent, a slope) are keyword `params`, bound with
-    `bind()`; tests sample inputs from `domain`, away from `kinks`. An n-ary op may add
+    `derivative(xs, out) -> [dx_i]`; every reader calls `partials(inputs, out)`, which gives the
+    same numbers as a tuple, one per input, whatever the arity. `formula` says both in words (it
+    becomes the method's docstring). Settings that are not differentiated (an exponent, a slope)
+    are keyword `params`, bound with `bind()`; tests sample inputs from `domain`, away from `kinks`
+    (points of x, or of x - y for a binary op, where the derivative jumps). An n-ary op may add
     `accumulate(parents, grad_out)`, the first-order fast path's way of adding the same partials
     straight into each parent's `.grad` (tests check that it agrees with `derivative`).
     """
 
-    __slots__ = ("name", "arity", "forward", "derivative", "formula", "params", "domain", "kinks",
-                 "hint", "method", "test_params", "accumulate", "_bound")
+    __slots__ = ("name", "arity", "forward", "derivative", "partials", "formula", "params", "domain",
+                 "kinks", "hint", "method", "test_params", "accumulate", "_bound")
 
     def __init__(self, name: str, arity: int, forward: Callable, derivative: Callable, formula: str = "",
                  *, params: dict | None = None, domain=((-3.0, 3.0),), kinks: tuple = (),
@@ -35,6 +37,7 @@ class Op:
         self.arity = arity
         self.forward = forward
         self.derivative = derivative
+        self.partials = _partials(arity, derivative)
         self.formula = formula
         self.params = params or {}
         self.domain = domain  # one (low, high) per input (n-ary: the first, for every input)
@@ -69,6 +72,16 @@ class Op:
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
         return f"Op({self.name}{', ' + settings if settings else ''})"
+
+
+def _partials(arity: int, derivative: Callable) -> Callable:
+    """`partials(inputs, out)`: the rule's d out / d input as a tuple, one per input (the one
+    calling convention of every reader but the engine's fast path, which calls `derivative`)."""
+    if arity == 1:
+        return lambda inputs, out: (derivative(inputs[0], out),)
+    if arity == 2:
+        return lambda inputs, out: tuple(derivative(inputs[0], inputs[1], out))
+    return lambda inputs, out: tuple(derivative(inputs, out))
 
 
 class _Bound:

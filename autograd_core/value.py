@@ -123,6 +123,8 @@ class Value:
     atan = unary("atan")
     atan2 = binary("atan2")
     hypot = binary("hypot")
+    maximum = binary("maximum")
+    minimum = binary("minimum")
     sinh = unary("sinh")
     cosh = unary("cosh")
     tanh = unary("tanh")

@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 from autograd_core import OPS, Value, apply_op, dot, gradients, sum_values
 from tests.helpers.op_cases import CASES, IDS, draw_point
 
+
 def build(name, params, values):
     """Apply the op named `name` to Values the way a user would."""
     op = OPS[name]
@@ -66,3 +67,29 @@ def test_op_fast_path_agrees_with_its_derivative_rule(name, xs, seed):
     out.backward(seed)  # the first-order sweep uses op.accumulate
     expected = gradients(out, inputs, seed)  # the general sweep uses op.derivative
     assert [v.grad for v in inputs] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_split_the_gradient_at_a_tie_as_pytorch_does(name):
+    x, y = Value(2.0), Value(2.0)
+    getattr(x, name)(y).backward()
+    assert (x.grad, y.grad) == (0.5, 0.5), f"{name} at a tie: expected (0.5, 0.5), got {(x.grad, y.grad)}"
+
+
+@pytest.mark.parametrize("name, expected", [("maximum", (1.0, 0.0)), ("minimum", (0.0, 1.0))])
+def test_maximum_and_minimum_route_the_whole_gradient_to_one_input(name, expected):
+    x, y = Value(3.0), Value(-1.0)
+    out = getattr(x, name)(y)
+    out.backward()
+    assert (x.grad, y.grad) == expected, f"{name}(3, -1): expected grads {expected}, got {(x.grad, y.grad)}"
+
+
+def test_op_partials_give_a_tuple_for_every_arity():
+    for name, op in OPS.items():
+        op = op.bind() if op.params else op
+        n = op.arity or 3
+        xs = [0.7 + 0.1 * i for i in range(n)]
+        out = op.forward(*xs) if op.arity else op.forward(xs)
+        partials = op.partials(xs, out)
+        assert type(partials) is tuple and len(partials) == n, \
+            f"{name}: partials should be a tuple of {n}, got {partials!r}"

@@ -20,7 +20,7 @@ TORCH_OPS = {
     "leaky_relu": lambda x, slope: torch.nn.functional.leaky_relu(x, slope),
     "abs": torch.abs, "sin": torch.sin, "cos": torch.cos,
     "tan": torch.tan, "asin": torch.asin, "acos": torch.acos, "atan": torch.atan,
-    "atan2": torch.atan2, "hypot": torch.hypot, "sinh": torch.sinh, "cosh": torch.cosh,
+    "atan2": torch.atan2, "hypot": torch.hypot, "maximum": torch.maximum, "minimum": torch.minimum, "sinh": torch.sinh, "cosh": torch.cosh,
     "expm1": torch.expm1, "log1p": torch.log1p, "log2": torch.log2, "log10": torch.log10,
     "erf": torch.erf, "silu": torch.nn.functional.silu, "gelu": torch.nn.functional.gelu,
     "elu": lambda x, alpha: torch.nn.functional.elu(x, alpha),
